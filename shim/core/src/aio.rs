@@ -1,0 +1,252 @@
+//! Asynchronous IO: a small worker pool and completions.
+//!
+//! Callbacks run on a pool thread, never on the submitter's, exactly once, after the return
+//! value is set (so the callback may read it and release the completion). A flush completes
+//! only after every request submitted before it on the same image completed.
+//!
+//! The pool starts on first use and again in a forked child (threads do not survive fork()).
+
+use crate::image::Image;
+use crossbeam_channel::{unbounded, Sender};
+use once_cell::sync::Lazy;
+use parking_lot::{Condvar, Mutex};
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::Arc;
+
+type Job = Box<dyn FnOnce() + Send>;
+
+struct Pool {
+    pid: u32,
+    tx: Option<Sender<Job>>,
+}
+
+static POOL: Lazy<Mutex<Pool>> = Lazy::new(|| Mutex::new(Pool { pid: 0, tx: None }));
+
+fn workers() -> usize {
+    std::env::var("RBDSHIM_AIO_THREADS").ok().and_then(|v| v.parse().ok()).filter(|n| *n > 0 && *n <= 256).unwrap_or(8)
+}
+
+/// Runs `job` on the pool. Returns false only if no thread could be started.
+fn spawn(job: Job) -> bool {
+    let mut p = POOL.lock();
+    let me = std::process::id();
+    if p.pid != me || p.tx.is_none() {
+        let (tx, rx) = unbounded::<Job>();
+        let mut started = 0;
+        for i in 0..workers() {
+            let rx = rx.clone();
+            let ok = std::thread::Builder::new()
+                .name(format!("rbdshim-aio-{i}"))
+                .spawn(move || {
+                    while let Ok(job) = rx.recv() {
+                        job();
+                    }
+                })
+                .is_ok();
+            started += ok as usize;
+        }
+        if started == 0 {
+            return false;
+        }
+        p.pid = me;
+        p.tx = Some(tx);
+    }
+    match &p.tx {
+        Some(tx) => tx.send(job).is_ok(),
+        None => false,
+    }
+}
+
+pub type Callback = Box<dyn FnOnce(i64) + Send>;
+
+/// An asynchronous request's completion (rbd_completion_t).
+pub struct Completion {
+    ret: AtomicI64,
+    complete: AtomicBool,
+    lock: Mutex<bool>,
+    cv: Condvar,
+    callback: Mutex<Option<Callback>>,
+}
+
+impl Completion {
+    pub fn new(callback: Option<Callback>) -> Arc<Completion> {
+        Arc::new(Completion {
+            ret: AtomicI64::new(0),
+            complete: AtomicBool::new(false),
+            lock: Mutex::new(false),
+            cv: Condvar::new(),
+            callback: Mutex::new(callback),
+        })
+    }
+
+    pub fn is_complete(&self) -> bool {
+        self.complete.load(Ordering::Acquire)
+    }
+
+    pub fn return_value(&self) -> i64 {
+        self.ret.load(Ordering::Acquire)
+    }
+
+    /// Blocks until the request (and its callback) finished; returns its value.
+    pub fn wait(&self) -> i64 {
+        let mut done = self.lock.lock();
+        while !*done {
+            self.cv.wait(&mut done);
+        }
+        self.return_value()
+    }
+
+    pub(crate) fn finish(&self, ret: i64) {
+        self.ret.store(ret, Ordering::Release);
+        let cb = self.callback.lock().take();
+        if let Some(cb) = cb {
+            // A panicking callback must not take the worker (and with it every later request)
+            // down with it.
+            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cb(ret))).is_err() {
+                tracing::error!("AIO completion callback panicked");
+            }
+        }
+        self.complete.store(true, Ordering::Release);
+        let mut done = self.lock.lock();
+        *done = true;
+        self.cv.notify_all();
+    }
+}
+
+/// Requests in flight on one image handle, for flush ordering.
+#[derive(Default)]
+pub(crate) struct Tracker {
+    state: Mutex<(u64, BTreeSet<u64>)>,
+    cv: Condvar,
+}
+
+impl Tracker {
+    fn begin(&self) -> u64 {
+        let mut s = self.state.lock();
+        let seq = s.0;
+        s.0 += 1;
+        s.1.insert(seq);
+        seq
+    }
+
+    fn end(&self, seq: u64) {
+        let mut s = self.state.lock();
+        s.1.remove(&seq);
+        self.cv.notify_all();
+    }
+
+    /// Waits until every request begun before `barrier` ended.
+    fn wait_before(&self, barrier: u64) {
+        let mut s = self.state.lock();
+        while s.1.first().map(|f| *f < barrier).unwrap_or(false) {
+            self.cv.wait(&mut s);
+        }
+    }
+
+    fn barrier(&self) -> u64 {
+        self.state.lock().0
+    }
+}
+
+/// What kind of request a job is (flushes wait for what came before them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AioKind {
+    Read,
+    Write,
+    Flush,
+}
+
+/// Errors become negative errno values, as the C API reports them.
+pub fn to_ret<T: Into<i64>>(r: crate::Result<T>) -> i64 {
+    match r {
+        Ok(v) => v.into(),
+        Err(e) => -(e.errno() as i64),
+    }
+}
+
+impl Image {
+    /// Queues `job` (which returns the request's value or -errno) for `comp`.
+    pub fn aio_submit(
+        self: &Arc<Self>,
+        kind: AioKind,
+        comp: Arc<Completion>,
+        job: Box<dyn FnOnce(&Image) -> i64 + Send>,
+    ) -> crate::Result<()> {
+        self.check_open()?;
+        let img = self.clone();
+        let tracker = self.tracker.clone();
+        let (seq, barrier) = match kind {
+            AioKind::Flush => (None, Some(tracker.barrier())),
+            _ => (Some(tracker.begin()), None),
+        };
+        let t2 = tracker.clone();
+        let ok = spawn(Box::new(move || {
+            if let Some(b) = barrier {
+                t2.wait_before(b);
+            }
+            let ret = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&img))) {
+                Ok(r) => r,
+                Err(_) => {
+                    tracing::error!("AIO request panicked");
+                    -(libc::EIO as i64)
+                }
+            };
+            if let Some(s) = seq {
+                t2.end(s);
+            }
+            comp.finish(ret);
+        }));
+        if !ok {
+            if let Some(s) = seq {
+                tracker.end(s);
+            }
+            return Err(crate::Error::Backend(rbdshim_backend::Error::Io(std::io::Error::from_raw_os_error(libc::EAGAIN))));
+        }
+        Ok(())
+    }
+
+    pub fn aio_write(self: &Arc<Self>, off: u64, data: Vec<u8>, comp: Arc<Completion>) -> crate::Result<()> {
+        self.aio_submit(AioKind::Write, comp, Box::new(move |img| to_ret(img.write(off, &data).map(|n| n as i64))))
+    }
+
+    /// Reads `len` bytes; `deliver` gets the data (clipped) before the completion fires.
+    pub fn aio_read(
+        self: &Arc<Self>,
+        off: u64,
+        len: usize,
+        comp: Arc<Completion>,
+        deliver: Box<dyn FnOnce(&[u8]) + Send>,
+    ) -> crate::Result<()> {
+        self.aio_submit(
+            AioKind::Read,
+            comp,
+            Box::new(move |img| {
+                let mut buf = vec![0u8; len];
+                match img.read(off, &mut buf) {
+                    Ok(n) => {
+                        deliver(&buf[..n]);
+                        n as i64
+                    }
+                    Err(e) => -(e.errno() as i64),
+                }
+            }),
+        )
+    }
+
+    pub fn aio_discard(self: &Arc<Self>, off: u64, len: u64, comp: Arc<Completion>) -> crate::Result<()> {
+        self.aio_submit(AioKind::Write, comp, Box::new(move |img| to_ret(img.discard(off, len).map(|n| n as i64))))
+    }
+
+    pub fn aio_write_zeroes(self: &Arc<Self>, off: u64, len: u64, thick: bool, comp: Arc<Completion>) -> crate::Result<()> {
+        self.aio_submit(
+            AioKind::Write,
+            comp,
+            Box::new(move |img| to_ret(img.write_zeroes(off, len, thick).map(|n| n as i64))),
+        )
+    }
+
+    pub fn aio_flush(self: &Arc<Self>, comp: Arc<Completion>) -> crate::Result<()> {
+        self.aio_submit(AioKind::Flush, comp, Box::new(|img| to_ret(img.flush().map(|_| 0i64))))
+    }
+}

@@ -1,0 +1,162 @@
+//! Cluster handles (rados_t) and the process-wide backend registry.
+//!
+//! QEMU and libvirt create one cluster handle per disk or per operation, and several handles
+//! may open the same image: they must share one backend instance per process, because the
+//! backend's per-process state (POSIX locks, caches) is only correct if there is one of it.
+
+use crate::config::Config;
+use crate::ioctx::IoCtx;
+use crate::{Error, Result};
+use once_cell::sync::Lazy;
+use parking_lot::{Mutex, RwLock};
+use rbdshim_backend::{Backend, PoolId, Usage};
+use rbdshim_backend_file::FileBackend;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+static BACKENDS: Lazy<Mutex<HashMap<String, Arc<dyn Backend>>>> = Lazy::new(|| Mutex::new(HashMap::new()));
+static NEXT_INSTANCE: AtomicU64 = AtomicU64::new(1);
+
+/// Opens (once per process) the backend named by `spec`: `file:DIR`.
+pub fn open_backend(spec: &str) -> Result<Arc<dyn Backend>> {
+    let mut map = BACKENDS.lock();
+    if let Some(b) = map.get(spec) {
+        return Ok(b.clone());
+    }
+    let (kind, rest) = spec.split_once(':').ok_or(Error::InvalidArgument("backend spec must be KIND:LOCATION"))?;
+    let backend: Arc<dyn Backend> = match kind {
+        "file" => {
+            if rest.is_empty() {
+                return Err(Error::InvalidArgument("file backend needs a directory"));
+            }
+            Arc::new(FileBackend::open(std::path::Path::new(rest))?)
+        }
+        "curve" => return Err(Error::NotSupported),
+        _ => return Err(Error::InvalidArgument("unknown backend kind")),
+    };
+    map.insert(spec.to_string(), backend.clone());
+    Ok(backend)
+}
+
+pub struct Cluster {
+    config: RwLock<Config>,
+    backend: RwLock<Option<Arc<dyn Backend>>>,
+    instance_id: u64,
+    shut_down: std::sync::atomic::AtomicBool,
+}
+
+impl Cluster {
+    /// A handle for user `id` (without "client."), or for a full entity name.
+    pub fn new(cluster: Option<&str>, name: Option<&str>, full_name: bool) -> Result<Arc<Cluster>> {
+        Ok(Arc::new(Cluster {
+            config: RwLock::new(Config::new(cluster, name, full_name)?),
+            backend: RwLock::new(None),
+            instance_id: (std::process::id() as u64) << 20 | NEXT_INSTANCE.fetch_add(1, Ordering::Relaxed),
+            shut_down: std::sync::atomic::AtomicBool::new(false),
+        }))
+    }
+
+    pub fn config(&self) -> parking_lot::RwLockReadGuard<'_, Config> {
+        self.config.read()
+    }
+
+    pub fn config_mut(&self) -> parking_lot::RwLockWriteGuard<'_, Config> {
+        self.config.write()
+    }
+
+    pub fn conf_set(&self, key: &str, value: &str) -> Result<()> {
+        self.config.write().set(key, value)
+    }
+
+    pub fn conf_get(&self, key: &str) -> Result<String> {
+        self.config.read().get(key).ok_or(Error::NotFound)
+    }
+
+    pub fn conf_read_file(&self, path: Option<&str>) -> Result<()> {
+        self.config.write().read_file(path)
+    }
+
+    /// Opens the backend. Cheap after the first time in a process.
+    pub fn connect(&self) -> Result<()> {
+        if self.shut_down.load(Ordering::Acquire) {
+            return Err(Error::Shutdown);
+        }
+        if self.backend.read().is_some() {
+            return Err(Error::InvalidArgument("already connected"));
+        }
+        let spec = self.config.read().backend_spec();
+        let b = open_backend(&spec)?;
+        *self.backend.write() = Some(b);
+        Ok(())
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.backend.read().is_some()
+    }
+
+    pub fn shutdown(&self) {
+        self.shut_down.store(true, Ordering::Release);
+        *self.backend.write() = None;
+    }
+
+    pub fn backend(&self) -> Result<Arc<dyn Backend>> {
+        self.backend.read().clone().ok_or(Error::NotConnected)
+    }
+
+    pub fn instance_id(&self) -> u64 {
+        self.instance_id
+    }
+
+    pub fn fsid(&self) -> Result<String> {
+        Ok(self.backend()?.fsid())
+    }
+
+    pub fn pool_create(&self, name: &str) -> Result<PoolId> {
+        check_pool_name(name)?;
+        Ok(self.backend()?.pool_create(name)?)
+    }
+
+    pub fn pool_delete(&self, name: &str) -> Result<()> {
+        check_pool_name(name)?;
+        Ok(self.backend()?.pool_remove(name)?)
+    }
+
+    pub fn pool_list(&self) -> Result<Vec<(PoolId, String)>> {
+        Ok(self.backend()?.pool_list()?)
+    }
+
+    pub fn pool_lookup(&self, name: &str) -> Result<PoolId> {
+        self.pool_list()?.into_iter().find(|(_, n)| n == name).map(|(id, _)| id).ok_or(Error::NotFound)
+    }
+
+    pub fn pool_reverse_lookup(&self, id: PoolId) -> Result<String> {
+        self.pool_list()?.into_iter().find(|(i, _)| *i == id).map(|(_, n)| n).ok_or(Error::NotFound)
+    }
+
+    pub fn usage(&self) -> Result<Usage> {
+        Ok(self.backend()?.usage()?)
+    }
+
+    pub fn ioctx(self: &Arc<Self>, pool: &str) -> Result<IoCtx> {
+        let backend = self.backend()?;
+        let id = self.pool_lookup(pool)?;
+        Ok(IoCtx::new(self.clone(), backend, id, pool.to_string()))
+    }
+
+    pub fn ioctx_by_id(self: &Arc<Self>, id: PoolId) -> Result<IoCtx> {
+        let backend = self.backend()?;
+        let name = self.pool_reverse_lookup(id)?;
+        Ok(IoCtx::new(self.clone(), backend, id, name))
+    }
+}
+
+fn check_pool_name(name: &str) -> Result<()> {
+    if name.is_empty() {
+        return Err(Error::InvalidArgument("empty pool name"));
+    }
+    if name.len() > 255 {
+        return Err(Error::NameTooLong);
+    }
+    Ok(())
+}

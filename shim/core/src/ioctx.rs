@@ -1,0 +1,73 @@
+//! I/O contexts (rados_ioctx_t): a pool and a namespace, with the object API.
+
+use crate::cluster::Cluster;
+use crate::{Error, Result};
+use parking_lot::RwLock;
+use rbdshim_backend::{Backend, Loc, ObjectStore, PoolId};
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct IoCtx {
+    cluster: Arc<Cluster>,
+    backend: Arc<dyn Backend>,
+    pool: PoolId,
+    pool_name: String,
+    ns: Arc<RwLock<String>>,
+}
+
+impl IoCtx {
+    pub(crate) fn new(cluster: Arc<Cluster>, backend: Arc<dyn Backend>, pool: PoolId, pool_name: String) -> Self {
+        IoCtx { cluster, backend, pool, pool_name, ns: Arc::new(RwLock::new(String::new())) }
+    }
+
+    /// A copy with its own namespace setting (what librbd does when it opens a parent).
+    pub fn duplicate(&self) -> IoCtx {
+        IoCtx { ns: Arc::new(RwLock::new(self.ns.read().clone())), ..self.clone() }
+    }
+
+    pub fn cluster(&self) -> &Arc<Cluster> {
+        &self.cluster
+    }
+
+    pub fn backend(&self) -> &Arc<dyn Backend> {
+        &self.backend
+    }
+
+    pub fn pool_id(&self) -> PoolId {
+        self.pool
+    }
+
+    pub fn pool_name(&self) -> &str {
+        &self.pool_name
+    }
+
+    /// None or "" select the default namespace.
+    pub fn set_namespace(&self, ns: Option<&str>) {
+        *self.ns.write() = ns.unwrap_or("").to_string();
+    }
+
+    pub fn namespace(&self) -> String {
+        self.ns.read().clone()
+    }
+
+    pub fn loc(&self) -> Loc {
+        Loc::new(self.pool, &self.ns.read())
+    }
+
+    /// The location, after checking that the namespace exists.
+    pub fn checked_loc(&self) -> Result<Loc> {
+        let loc = self.loc();
+        if !self.backend.namespace_exists(&loc)? {
+            return Err(Error::NotFound);
+        }
+        Ok(loc)
+    }
+
+    pub fn objects(&self) -> &dyn ObjectStore {
+        self.backend.objects()
+    }
+
+    pub fn pool_used(&self) -> Result<u64> {
+        Ok(self.backend.pool_used(self.pool)?)
+    }
+}

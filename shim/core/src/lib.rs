@@ -1,0 +1,35 @@
+//! The rbdshim core: everything RBD means, independent of any front end and any store.
+//!
+//! It owns configuration ([`config`]), cluster and pool handles ([`cluster`], [`ioctx`]),
+//! images ([`image`], [`manage`], [`io`]), snapshots ([`snapshot`]), clones ([`clone`]),
+//! diffs ([`diff`]), the exclusive lock ([`lock`]), asynchronous IO ([`aio`]) and the one error
+//! type ([`Error`]). Front ends (the C libraries, the Python modules, the CLI) only translate
+//! arguments and errors; stores plug in behind the `rbdshim-backend` trait.
+//!
+//! Fork safety: nothing starts a thread or opens a file before it is needed, and the AIO pool
+//! and lock keeper restart in a child process.
+
+pub mod aio;
+pub mod clone;
+pub mod cluster;
+pub mod config;
+pub mod diff;
+mod error;
+pub mod features;
+pub mod header;
+pub mod image;
+pub mod io;
+pub mod ioctx;
+pub mod lock;
+pub mod manage;
+pub mod naming;
+pub mod snapshot;
+pub mod fsck;
+
+pub use aio::Completion;
+pub use cluster::Cluster;
+pub use error::{Error, Result};
+pub use image::Image;
+pub use ioctx::IoCtx;
+pub use manage::CreateOptions;
+pub use rbdshim_backend as backend;

@@ -1,0 +1,234 @@
+//! The exclusive lock's life cycle, and advisory locks.
+//!
+//! A process takes an image's exclusive lock on its first write (not at open: QEMU opens the
+//! same image in two processes during live migration) and keeps it until someone else asks.
+//! A holder notices a request at its next IO or, when idle, through the keeper thread, which
+//! wakes every few milliseconds while this process holds any lock. Before letting go it waits
+//! for its in-flight requests and stops caching (the next holder may change anything); the new
+//! holder re-reads the header, so a snapshot taken in between applies to its very next write.
+
+use crate::header::Locker;
+use crate::image::{Image, ImageShared};
+use crate::{Error, Result};
+use once_cell::sync::Lazy;
+use parking_lot::Mutex;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+/// How long a writer waits for another process to hand the lock over.
+const LOCK_TIMEOUT: Duration = Duration::from_secs(60);
+const KEEPER_TICK: Duration = Duration::from_millis(2);
+
+struct Keeper {
+    pid: u32,
+    held: Vec<Weak<ImageShared>>,
+}
+
+static KEEPER: Lazy<Mutex<Keeper>> = Lazy::new(|| Mutex::new(Keeper { pid: 0, held: Vec::new() }));
+
+fn keeper_register(sh: &Arc<ImageShared>) {
+    let mut k = KEEPER.lock();
+    k.held.retain(|w| w.strong_count() > 0);
+    k.held.push(Arc::downgrade(sh));
+    let me = std::process::id();
+    if k.pid != me {
+        // First lock in this process (or first since fork(): threads do not survive it).
+        k.pid = me;
+        let spawned = std::thread::Builder::new().name("rbdshim-lock".into()).spawn(keeper_loop);
+        if spawned.is_err() {
+            k.pid = 0;
+        }
+    }
+}
+
+fn keeper_loop() {
+    let me = std::process::id();
+    loop {
+        std::thread::sleep(KEEPER_TICK);
+        let held: Vec<Arc<ImageShared>> = {
+            let mut k = KEEPER.lock();
+            if k.pid != me {
+                return;
+            }
+            k.held.retain(|w| w.upgrade().map(|s| s.coord.is_locked_here()).unwrap_or(false));
+            k.held.iter().filter_map(Weak::upgrade).collect()
+        };
+        for sh in held {
+            if sh.coord.release_requested() && !sh.lock_pinned.load(Ordering::Acquire) {
+                release(&sh);
+            }
+        }
+    }
+}
+
+/// Takes the exclusive lock for this process (waiting for a hand-over).
+pub(crate) fn acquire(sh: &Arc<ImageShared>) -> Result<()> {
+    let _g = sh.gate.write();
+    if sh.coord.is_locked_here() {
+        return Ok(());
+    }
+    sh.coord.lock(LOCK_TIMEOUT).map_err(|e| match e {
+        rbdshim_backend::Error::TimedOut => Error::TimedOut,
+        other => other.into(),
+    })?;
+    sh.volume.set_cached(true);
+    keeper_register(sh);
+    Ok(())
+}
+
+/// Lets the exclusive lock go after in-flight requests finish.
+pub(crate) fn release(sh: &ImageShared) {
+    let _g = sh.gate.write();
+    if !sh.coord.is_locked_here() {
+        return;
+    }
+    sh.volume.set_cached(false);
+    if let Err(e) = sh.coord.unlock() {
+        tracing::warn!(image = %sh.id, "releasing the exclusive lock failed: {e}");
+    }
+}
+
+/// Runs `f` with the IO gate held shared and the exclusive lock held by this process.
+pub(crate) fn with_lock<T>(sh: &Arc<ImageShared>, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    let mut fresh = false;
+    loop {
+        {
+            let _g = sh.gate.read();
+            let mine = sh.coord.is_locked_here();
+            let asked = !fresh && !sh.lock_pinned.load(Ordering::Acquire) && sh.coord.release_requested();
+            if mine && !asked {
+                return f();
+            }
+        }
+        if sh.coord.is_locked_here() {
+            release(sh);
+        }
+        acquire(sh)?;
+        fresh = true;
+    }
+}
+
+/// Runs `f` with no request in flight in this process and the exclusive lock held: for
+/// operations that change the snapshot context or rewrite data wholesale.
+pub(crate) fn with_lock_quiesced<T>(sh: &Arc<ImageShared>, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    acquire(sh)?;
+    let _g = sh.gate.write();
+    if !sh.coord.is_locked_here() {
+        // Handed over between acquire() and here: take it back while holding the gate.
+        sh.coord.lock(LOCK_TIMEOUT)?;
+        sh.volume.set_cached(true);
+    }
+    f()
+}
+
+/// Advisory lock kinds (rbd_lock_exclusive / rbd_lock_shared).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockMode {
+    Exclusive,
+    Shared,
+}
+
+/// Who holds the exclusive lock (rbd_lock_get_owners).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockOwner {
+    pub mode: LockMode,
+    pub owner: String,
+}
+
+impl Image {
+    fn client_name(&self) -> String {
+        format!("client.{}", self.ioctx.cluster().instance_id())
+    }
+
+    fn client_addr(&self) -> String {
+        format!("127.0.0.1:0/{}", std::process::id())
+    }
+
+    /// Takes an advisory lock, as cls_lock does: -EEXIST if this client holds it with this
+    /// cookie, -EBUSY if others hold it incompatibly.
+    pub fn advisory_lock(&self, mode: LockMode, cookie: &str, tag: &str) -> Result<()> {
+        self.check_open()?;
+        let me = self.client_name();
+        let addr = self.client_addr();
+        self.sh.update_header(|h| {
+            if h.lockers.iter().any(|l| l.client == me && l.cookie == cookie) {
+                return Err(Error::Exists);
+            }
+            if !h.lockers.is_empty() {
+                let compatible = mode == LockMode::Shared && !h.lock_exclusive && h.lock_tag == tag;
+                if !compatible {
+                    return Err(Error::Busy);
+                }
+            }
+            h.lock_exclusive = mode == LockMode::Exclusive;
+            h.lock_tag = tag.to_string();
+            h.lockers.push(Locker { client: me, cookie: cookie.to_string(), addr });
+            Ok(())
+        })
+    }
+
+    pub fn advisory_unlock(&self, cookie: &str) -> Result<()> {
+        self.check_open()?;
+        let me = self.client_name();
+        self.break_lock(&me, cookie)
+    }
+
+    /// Removes another client's advisory lock (-ENOENT if there is no such lock).
+    pub fn break_lock(&self, client: &str, cookie: &str) -> Result<()> {
+        self.check_open()?;
+        self.sh.update_header(|h| {
+            let before = h.lockers.len();
+            h.lockers.retain(|l| !(l.client == client && l.cookie == cookie));
+            if h.lockers.len() == before {
+                return Err(Error::NotFound);
+            }
+            if h.lockers.is_empty() {
+                h.lock_tag.clear();
+                h.lock_exclusive = false;
+            }
+            Ok(())
+        })
+    }
+
+    /// (exclusive, tag, lockers)
+    pub fn list_lockers(&self) -> Result<(bool, String, Vec<Locker>)> {
+        let h = self.header()?;
+        Ok((h.lock_exclusive, h.lock_tag.clone(), h.lockers.clone()))
+    }
+
+    /// Takes the managed exclusive lock and keeps it until `lock_release` (rbd_lock_acquire).
+    pub fn lock_acquire(&self, mode: LockMode) -> Result<()> {
+        self.check_writable()?;
+        if mode != LockMode::Exclusive {
+            return Err(Error::InvalidArgument("only exclusive mode is supported"));
+        }
+        acquire(&self.sh)?;
+        self.sh.lock_pinned.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    pub fn lock_release(&self) -> Result<()> {
+        self.check_open()?;
+        if !self.sh.coord.is_locked_here() {
+            return Err(Error::InvalidArgument("lock not held"));
+        }
+        self.sh.lock_pinned.store(false, Ordering::Release);
+        release(&self.sh);
+        Ok(())
+    }
+
+    pub fn is_exclusive_lock_owner(&self) -> Result<bool> {
+        self.check_open()?;
+        Ok(self.sh.coord.is_locked_here())
+    }
+
+    pub fn lock_owners(&self) -> Result<Vec<LockOwner>> {
+        self.check_open()?;
+        if self.sh.coord.is_locked_anywhere()? {
+            let owner = if self.sh.coord.is_locked_here() { self.client_name() } else { "client.other".to_string() };
+            return Ok(vec![LockOwner { mode: LockMode::Exclusive, owner }]);
+        }
+        Ok(Vec::new())
+    }
+}
