@@ -430,6 +430,12 @@ impl Image {
     }
 }
 
+impl std::fmt::Debug for Image {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Image").field("id", &self.sh.id).field("snap", &self.current_snap()).finish()
+    }
+}
+
 impl Drop for Image {
     fn drop(&mut self) {
         if !self.closed.load(Ordering::Acquire) {
