@@ -67,6 +67,9 @@ pub trait Volume: Send + Sync {
     fn rollback(&self, snapc: &SnapContext, snap: SnapId, size: u64) -> Result<()>;
     /// Forgets data only needed by snapshots that are no longer in `live` (newest first).
     fn trim(&self, live: &[SnapId]) -> Result<()>;
+    /// Gives snapshot `snap` a version of object `objno` holding `data`, where it had none.
+    /// Flatten uses it so that snapshots keep showing what a clone's parent provided.
+    fn fill_absent(&self, snap: SnapId, objno: u64, data: &[u8]) -> Result<()>;
     /// Called when a snapshot is taken (stores that snapshot in a service hook in here).
     fn snap_created(&self, _snap: SnapId) -> Result<()> {
         Ok(())

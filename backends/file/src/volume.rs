@@ -478,6 +478,32 @@ impl Volume for FileVolume {
         Ok(())
     }
 
+    fn fill_absent(&self, snap: SnapId, objno: u64, data: &[u8]) -> Result<()> {
+        if snap == 0 || data.len() as u64 > self.obj_size() {
+            return Err(Error::InvalidArgument("fill_absent: bad snapshot or length"));
+        }
+        let mut cache = self.stripe(objno);
+        let rec = self.get_rec(&mut cache, objno)?;
+        if self.version_at(objno, rec, View::Snap(snap))? != Version::Absent {
+            return Err(Error::Exists);
+        }
+        let (h, k) = (snap - 1, snap);
+        let path = self.clone_path(objno, h, k);
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        let f = open_rw(&tmp, true)?;
+        f.set_len(0)?;
+        f.write_all_at(data, 0)?;
+        std::fs::rename(&tmp, &path)?;
+        let mut set = if rec & CLONES != 0 { self.read_snapset(objno)? } else { Vec::new() };
+        set.push((h, k));
+        self.write_snapset(objno, &set)?;
+        if rec & CLONES == 0 {
+            self.put_rec(&mut cache, objno, rec | CLONES)?;
+        }
+        self.cloned_since_flush.store(true, Ordering::Release);
+        Ok(())
+    }
+
     fn flush(&self) -> Result<()> {
         let segs: Vec<Arc<File>> = self.segments.read().values().cloned().collect();
         for s in segs {

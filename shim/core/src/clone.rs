@@ -14,7 +14,7 @@ use crate::lock::with_lock_quiesced;
 use crate::manage::{self, CreateOptions};
 use crate::naming::{check_image_name, check_snap_name};
 use crate::{Error, Result};
-use rbdshim_backend::{Loc, PoolId, SnapId, View};
+use rbdshim_backend::{Loc, PoolId, SnapId};
 
 /// A parent as rbd_get_parent reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -189,44 +189,55 @@ impl Image {
         }
     }
 
-    /// Copies everything the parent provides into this image and detaches it
-    /// (-EINVAL if the image is not a clone).
+    /// Copies everything the parent provides into this image, and into each of its snapshots
+    /// (deep flatten), then detaches it. -EINVAL if the image is not a clone.
     pub fn flatten(&self) -> Result<()> {
         self.check_writable()?;
         let sh = &self.sh;
-        let h = sh.header()?;
-        let link = h.parent.clone().ok_or(Error::InvalidArgument("image has no parent"))?;
+        if sh.header()?.parent.is_none() {
+            return Err(Error::InvalidArgument("image has no parent"));
+        }
         with_lock_quiesced(sh, || {
             let h = sh.header()?;
-            let parent = sh.parent_image(&link)?;
-            let ph = parent.header()?;
-            // Copy-up with an empty snap context: the copied data belongs to every snapshot of
-            // the child too, which is what lets the snapshots drop the parent (deep flatten).
+            let obj = h.object_size();
+            // Snapshots first, each with its own overlap, then the head: the head's copy-up
+            // uses an empty snap context and would otherwise show through to the snapshots.
+            let mut links: Vec<(Option<SnapId>, ParentLink)> =
+                h.snaps.iter().filter_map(|s| s.parent.clone().map(|p| (Some(s.id), p))).collect();
+            if let Some(p) = h.parent.clone() {
+                links.push((None, p));
+            }
             let empty = rbdshim_backend::SnapContext::default();
-            let objects = link.overlap.div_ceil(h.object_size());
-            let mut buf = vec![0u8; h.object_size() as usize];
-            for objno in 0..objects {
-                if sh.volume.object_exists(View::Head, objno)? {
-                    continue;
-                }
-                let start = objno << h.order;
-                let n = link.overlap.saturating_sub(start).min(h.object_size()) as usize;
-                parent.read_at(&ph, Some(link.snap_id), start, &mut buf[..n])?;
-                if buf[..n].iter().any(|b| *b != 0) {
-                    sh.volume.write(&empty, start, &buf[..n])?;
+            let mut buf = vec![0u8; obj as usize];
+            for (snap, link) in &links {
+                let parent = sh.parent_image(link)?;
+                let ph = parent.header()?;
+                let view = ImageShared::view(*snap);
+                for objno in 0..link.overlap.div_ceil(obj) {
+                    if sh.volume.object_exists(view, objno)? {
+                        continue;
+                    }
+                    let start = objno << h.order;
+                    let n = link.overlap.saturating_sub(start).min(obj) as usize;
+                    parent.read_at(&ph, Some(link.snap_id), start, &mut buf[..n])?;
+                    if buf[..n].iter().all(|b| *b == 0) {
+                        continue;
+                    }
+                    match snap {
+                        Some(s) => sh.volume.fill_absent(*s, objno, &buf[..n])?,
+                        None => sh.volume.write(&empty, start, &buf[..n])?,
+                    }
                 }
             }
-            let keep_link = sh.update_header(|h| {
+            sh.update_header(|h| {
                 h.parent = None;
                 h.op_features &= !features::OP_FEATURE_CLONE_CHILD;
                 for s in h.snaps.iter_mut() {
-                    if s.parent.as_ref().map(|p| p.overlap <= link.overlap).unwrap_or(false) {
-                        s.parent = None;
-                    }
+                    s.parent = None;
                 }
-                Ok(h.snaps.iter().any(|s| s.parent.is_some()))
+                Ok(())
             })?;
-            if !keep_link {
+            for (_, link) in links {
                 crate::manage::unlink_child(&*sh.backend, link.pool, &link.ns, &link.image_id, &sh.loc, &sh.id);
             }
             Ok(())

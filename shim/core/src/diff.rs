@@ -47,7 +47,7 @@ impl ImageShared {
         let clip = |a: u64, b: u64| -> Option<(u64, u64)> {
             let s = a.max(off);
             let e = b.min(end);
-            (s < e).then_some((s, e - s))
+            if s < e { Some((s, e - s)) } else { None }
         };
         let mut changed = self.volume.diff(from, view, first, last)?;
         changed.sort_by_key(|c| c.objno);
@@ -75,6 +75,29 @@ impl ImageShared {
             if from.is_some() && cursor < base + obj {
                 if let Some((s, n)) = clip(cursor, base + obj) {
                     child_parts.push(DiffExtent { off: s, len: n, exists: false });
+                }
+            }
+        }
+        // A clone whose overlap moved (shrunk by a resize, or restored by a rollback) changed
+        // content where neither version has its own object: the parent stopped or started
+        // showing through there.
+        if let Some(f) = from {
+            let old = h.snap(f)?.parent.as_ref().map(|p| p.overlap).unwrap_or(0);
+            let new = h.parent_at(to)?.map(|p| p.overlap).unwrap_or(0);
+            let (lo, hi) = (old.min(new).max(off), old.max(new).min(end));
+            if lo < hi {
+                for objno in (lo >> order)..=((hi - 1) >> order) {
+                    if changed.iter().any(|c| c.objno == objno)
+                        || self.volume.object_exists(view, objno)?
+                        || self.volume.object_exists(rbdshim_backend::View::Snap(f), objno)?
+                    {
+                        continue;
+                    }
+                    let base = objno << order;
+                    let (s, e) = if whole_object { (base, base + obj) } else { (base.max(lo), (base + obj).min(hi)) };
+                    if let Some((s, l)) = clip(s, e) {
+                        child_parts.push(DiffExtent { off: s, len: l, exists: new > old });
+                    }
                 }
             }
         }
