@@ -9,10 +9,10 @@
 //! [`testsuite`] holds the behaviour suite that every backend runs against this trait.
 
 mod error;
+pub mod testsuite;
 mod traits;
 mod types;
-pub mod testsuite;
 
 pub use error::{Error, Result};
-pub use traits::{Backend, Coordinator, ObjectStore, Volume, WatchGuard, RecordGuard};
+pub use traits::{Backend, Coordinator, ObjectStore, RecordGuard, Volume, WatchGuard};
 pub use types::*;

@@ -52,11 +52,7 @@ pub fn open_rw(path: &Path, create: bool) -> std::io::Result<File> {
 /// Replaces `path` with `data` atomically: a crash leaves either the old or the new content.
 pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
     let dir = path.parent().ok_or(Error::InvalidArgument("path without parent"))?;
-    let tmp = dir.join(format!(
-        ".tmp.{}.{}",
-        std::process::id(),
-        rand::random::<u64>()
-    ));
+    let tmp = dir.join(format!(".tmp.{}.{}", std::process::id(), rand::random::<u64>()));
     let result = (|| -> Result<()> {
         let mut f = OpenOptions::new().write(true).create_new(true).mode(FILE_MODE).open(&tmp)?;
         f.write_all(data)?;

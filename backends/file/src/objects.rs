@@ -51,9 +51,9 @@ impl FileObjects {
     fn sidecar(&self, loc: &Loc, oid: &str) -> Result<Option<Sidecar>> {
         let (_, meta) = self.paths(loc, oid)?;
         match fsutil::read_opt(&meta)? {
-            Some(raw) => serde_json::from_slice(&raw)
-                .map(Some)
-                .map_err(|e| Error::Corrupt(format!("{}: {e}", meta.display()))),
+            Some(raw) => {
+                serde_json::from_slice(&raw).map(Some).map_err(|e| Error::Corrupt(format!("{}: {e}", meta.display())))
+            }
             None => Ok(None),
         }
     }
@@ -78,7 +78,8 @@ impl FileObjects {
 
     fn mutate(&self, loc: &Loc, oid: &str, f: impl FnOnce(&mut Sidecar) -> Result<()>) -> Result<()> {
         let _g = self.lock(loc, oid)?;
-        let mut side = self.sidecar(loc, oid)?.unwrap_or_else(|| Sidecar { name: oid.to_string(), ..Default::default() });
+        let mut side =
+            self.sidecar(loc, oid)?.unwrap_or_else(|| Sidecar { name: oid.to_string(), ..Default::default() });
         f(&mut side)?;
         self.data(loc, oid, true)?;
         self.save(loc, &side)
@@ -209,9 +210,9 @@ impl ObjectStore for FileObjects {
                 let name = match fsutil::decode(base) {
                     Some(n) => n,
                     None => match fsutil::read_opt(&dir.join(&f))? {
-                        Some(raw) => serde_json::from_slice::<Sidecar>(&raw)
-                            .map_err(|e| Error::Corrupt(e.to_string()))?
-                            .name,
+                        Some(raw) => {
+                            serde_json::from_slice::<Sidecar>(&raw).map_err(|e| Error::Corrupt(e.to_string()))?.name
+                        }
                         None => continue,
                     },
                 };

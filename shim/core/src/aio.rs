@@ -50,7 +50,11 @@ fn spawn(job: Job) -> bool {
             return false;
         }
         p.pid = me;
-        p.tx = Some(tx);
+        // After fork() the old channel belongs to threads that no longer exist; dropping our
+        // end could wait on a lock one of them held, so it is leaked instead.
+        if let Some(old) = p.tx.replace(tx) {
+            std::mem::forget(old);
+        }
     }
     match &p.tx {
         Some(tx) => tx.send(job).is_ok(),
@@ -201,7 +205,9 @@ impl Image {
             if let Some(s) = seq {
                 tracker.end(s);
             }
-            return Err(crate::Error::Backend(rbdshim_backend::Error::Io(std::io::Error::from_raw_os_error(libc::EAGAIN))));
+            return Err(crate::Error::Backend(rbdshim_backend::Error::Io(std::io::Error::from_raw_os_error(
+                libc::EAGAIN,
+            ))));
         }
         Ok(())
     }
@@ -238,7 +244,13 @@ impl Image {
         self.aio_submit(AioKind::Write, comp, Box::new(move |img| to_ret(img.discard(off, len).map(|n| n as i64))))
     }
 
-    pub fn aio_write_zeroes(self: &Arc<Self>, off: u64, len: u64, thick: bool, comp: Arc<Completion>) -> crate::Result<()> {
+    pub fn aio_write_zeroes(
+        self: &Arc<Self>,
+        off: u64,
+        len: u64,
+        thick: bool,
+        comp: Arc<Completion>,
+    ) -> crate::Result<()> {
         self.aio_submit(
             AioKind::Write,
             comp,

@@ -81,7 +81,12 @@ pub fn clone(
         if !s.protected {
             return Err(Error::InvalidArgument("parent snapshot must be protected"));
         }
-        h.children.push(ChildLink { snap_id: psnap.id, pool: child_loc.pool, ns: child_loc.ns.clone(), image_id: placeholder.clone() });
+        h.children.push(ChildLink {
+            snap_id: psnap.id,
+            pool: child_loc.pool,
+            ns: child_loc.ns.clone(),
+            image_id: placeholder.clone(),
+        });
         h.op_features |= features::OP_FEATURE_CLONE_PARENT;
         Ok(())
     })?;
@@ -92,7 +97,12 @@ pub fn clone(
                 return Err(Error::Domain);
             }
             features::validate(feats)?;
-            (o, feats, opts.stripe_unit.filter(|u| *u != 0).unwrap_or(1 << o), opts.stripe_count.filter(|c| *c != 0).unwrap_or(1))
+            (
+                o,
+                feats,
+                opts.stripe_unit.filter(|u| *u != 0).unwrap_or(1 << o),
+                opts.stripe_count.filter(|c| *c != 0).unwrap_or(1),
+            )
         };
         let mut header = manage::new_header_for_clone(child, psnap.size, order, feats, unit, count);
         header.parent = Some(ParentLink {
@@ -170,7 +180,13 @@ impl Image {
                 trash: ch.trash.is_some(),
             });
         }
-        out.sort_by(|a, b| (a.pool_name.as_str(), a.namespace.as_str(), a.image_name.as_str()).cmp(&(b.pool_name.as_str(), b.namespace.as_str(), b.image_name.as_str())));
+        out.sort_by(|a, b| {
+            (a.pool_name.as_str(), a.namespace.as_str(), a.image_name.as_str()).cmp(&(
+                b.pool_name.as_str(),
+                b.namespace.as_str(),
+                b.image_name.as_str(),
+            ))
+        });
         Ok(out)
     }
 

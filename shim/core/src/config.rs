@@ -124,7 +124,12 @@ impl Config {
     /// The first file that exists is read. Missing everywhere: `NotFound`.
     pub fn read_file(&mut self, path: Option<&str>) -> Result<()> {
         let candidates: Vec<PathBuf> = match path {
-            Some(p) => p.split([',', ';']).map(str::trim).filter(|s| !s.is_empty()).map(|s| PathBuf::from(self.expand(s))).collect(),
+            Some(p) => p
+                .split([',', ';'])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| PathBuf::from(self.expand(s)))
+                .collect(),
             None => self.default_conf_paths(),
         };
         for p in candidates {

@@ -47,7 +47,11 @@ impl ImageShared {
         let clip = |a: u64, b: u64| -> Option<(u64, u64)> {
             let s = a.max(off);
             let e = b.min(end);
-            if s < e { Some((s, e - s)) } else { None }
+            if s < e {
+                Some((s, e - s))
+            } else {
+                None
+            }
         };
         let mut changed = self.volume.diff(from, view, first, last)?;
         changed.sort_by_key(|c| c.objno);

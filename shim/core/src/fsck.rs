@@ -1,7 +1,7 @@
 //! Consistency check across the store and the RBD records kept in it.
 
-use crate::header::{header_key, Header};
 use crate::cluster::Cluster;
+use crate::header::{header_key, Header};
 use crate::Result;
 use rbdshim_backend::{FsckReport, Loc};
 
@@ -39,7 +39,8 @@ pub fn fsck(cluster: &Cluster, repair: bool) -> Result<FsckReport> {
                                 report.errors.push(format!("pool {pool}: image {name:?} has no volume"));
                             }
                             if let Some(p) = &h.parent {
-                                if crate::manage::read_header(&*backend, &Loc::new(p.pool, &p.ns), &p.image_id).is_err() {
+                                if crate::manage::read_header(&*backend, &Loc::new(p.pool, &p.ns), &p.image_id).is_err()
+                                {
                                     report.errors.push(format!("pool {pool}: clone {name:?} lost its parent"));
                                 }
                             }

@@ -265,7 +265,11 @@ impl Image {
 
     /// The watch cookie of this handle (as listed by `watchers`), 0 for read-only handles.
     pub fn watch_cookie(&self) -> u64 {
-        if self.read_only { 0 } else { self.cookie }
+        if self.read_only {
+            0
+        } else {
+            self.cookie
+        }
     }
 
     pub fn ioctx(&self) -> &IoCtx {

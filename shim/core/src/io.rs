@@ -68,7 +68,14 @@ impl ImageShared {
 
     /// Copies the parent's bytes of object `objno` into the child (if the child lacks it),
     /// merging `patch` at `in_obj`. Returns true if it wrote (the patch is then applied).
-    fn copyup(&self, h: &Header, snapc: &SnapContext, link: &ParentLink, objno: u64, patch: Option<(u64, &[u8])>) -> Result<bool> {
+    fn copyup(
+        &self,
+        h: &Header,
+        snapc: &SnapContext,
+        link: &ParentLink,
+        objno: u64,
+        patch: Option<(u64, &[u8])>,
+    ) -> Result<bool> {
         let start = objno << h.order;
         let from_parent = link.overlap.saturating_sub(start).min(h.object_size());
         if from_parent == 0 {

@@ -16,6 +16,7 @@ pub mod config;
 pub mod diff;
 mod error;
 pub mod features;
+pub mod fsck;
 pub mod header;
 pub mod image;
 pub mod io;
@@ -24,7 +25,6 @@ pub mod lock;
 pub mod manage;
 pub mod naming;
 pub mod snapshot;
-pub mod fsck;
 
 pub use aio::Completion;
 pub use cluster::Cluster;

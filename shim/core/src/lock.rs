@@ -26,8 +26,24 @@ struct Keeper {
 }
 
 static KEEPER: Lazy<Mutex<Keeper>> = Lazy::new(|| Mutex::new(Keeper { pid: 0, held: Vec::new() }));
+static ATFORK: std::sync::Once = std::sync::Once::new();
+
+// The keeper thread takes KEEPER every tick; a fork() at that instant would leave the child
+// with a mutex nobody will release. Holding it across fork() rules that out.
+extern "C" fn before_fork() {
+    std::mem::forget(KEEPER.lock());
+}
+
+extern "C" fn after_fork() {
+    // SAFETY: before_fork() locked KEEPER in this thread and leaked the guard.
+    unsafe { KEEPER.force_unlock() };
+}
 
 fn keeper_register(sh: &Arc<ImageShared>) {
+    ATFORK.call_once(|| {
+        // SAFETY: registering plain extern "C" functions that neither panic nor unwind.
+        unsafe { libc::pthread_atfork(Some(before_fork), Some(after_fork), Some(after_fork)) };
+    });
     let mut k = KEEPER.lock();
     k.held.retain(|w| w.strong_count() > 0);
     k.held.push(Arc::downgrade(sh));
@@ -89,6 +105,17 @@ pub(crate) fn release(sh: &ImageShared) {
     }
 }
 
+/// After handing the lock over on request, gives the requester the time to take it before
+/// asking for it back; without this a busy writer would win every race and starve it.
+fn yield_to_requester(sh: &ImageShared) {
+    for _ in 0..200 {
+        if sh.coord.is_locked_anywhere().unwrap_or(true) {
+            return;
+        }
+        std::thread::sleep(Duration::from_micros(250));
+    }
+}
+
 /// Runs `f` with the IO gate held shared and the exclusive lock held by this process.
 pub(crate) fn with_lock<T>(sh: &Arc<ImageShared>, f: impl FnOnce() -> Result<T>) -> Result<T> {
     let mut fresh = false;
@@ -103,6 +130,7 @@ pub(crate) fn with_lock<T>(sh: &Arc<ImageShared>, f: impl FnOnce() -> Result<T>)
         }
         if sh.coord.is_locked_here() {
             release(sh);
+            yield_to_requester(sh);
         }
         acquire(sh)?;
         fresh = true;

@@ -31,8 +31,7 @@ fn callbacks_run_once_off_the_submitting_thread() {
     let got = Arc::new(Mutex::new(Vec::new()));
     let g2 = got.clone();
     let rc = Completion::new(None);
-    img.aio_read(5 * 4096 + 1, 4096, rc.clone(), Box::new(move |d| g2.lock().unwrap().extend_from_slice(d)))
-        .unwrap();
+    img.aio_read(5 * 4096 + 1, 4096, rc.clone(), Box::new(move |d| g2.lock().unwrap().extend_from_slice(d))).unwrap();
     assert_eq!(rc.wait(), 4096);
     assert_eq!(*got.lock().unwrap(), pattern(5, 4096));
     let bad = Completion::new(None);

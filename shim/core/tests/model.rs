@@ -31,8 +31,13 @@ const MAX_SIZE: usize = 192 * 1024;
 fn same(got: &[u8], want: &[u8], ctx: &str) {
     if got != want {
         let at = got.iter().zip(want).position(|(a, b)| a != b).unwrap_or(got.len().min(want.len()));
-        panic!("{ctx}: lengths {} vs {}, first difference at byte {at}: got {:?} want {:?}",
-            got.len(), want.len(), got.get(at), want.get(at));
+        panic!(
+            "{ctx}: lengths {} vs {}, first difference at byte {at}: got {:?} want {:?}",
+            got.len(),
+            want.len(),
+            got.get(at),
+            want.get(at)
+        );
     }
 }
 
@@ -67,7 +72,11 @@ fn run(seed: u64, ops: usize) {
         let size = imgs[i].data.len();
         let op = rng.gen_range(0..100);
         if std::env::var("RBDSHIM_MODEL_TRACE").is_ok() {
-            eprintln!("step {step}: op {op} on {} (size {size}, order {})", imgs[i].name, imgs[i].handle.stat().unwrap().order);
+            eprintln!(
+                "step {step}: op {op} on {} (size {size}, order {})",
+                imgs[i].name,
+                imgs[i].handle.stat().unwrap().order
+            );
         }
         match op {
             0..=29 => {
@@ -163,10 +172,18 @@ fn run(seed: u64, ops: usize) {
         }
     }
     for img in &imgs {
-        same(&img.handle.read_vec(0, img.data.len()).unwrap(), &img.data, &format!("seed {seed}: final state of {}", img.name));
+        same(
+            &img.handle.read_vec(0, img.data.len()).unwrap(),
+            &img.data,
+            &format!("seed {seed}: final state of {}", img.name),
+        );
         for (s, snap) in &img.snaps {
             let at = Image::open(&e.io, &img.name, Some(s), true).unwrap();
-            same(&at.read_vec(0, snap.data.len()).unwrap(), &snap.data, &format!("seed {seed}: final {s} of {}", img.name));
+            same(
+                &at.read_vec(0, snap.data.len()).unwrap(),
+                &snap.data,
+                &format!("seed {seed}: final {s} of {}", img.name),
+            );
         }
     }
     drop(imgs);

@@ -2,7 +2,7 @@
 
 mod common;
 use common::*;
-use rbdshim_core::{manage, clone::clone, CreateOptions, Image};
+use rbdshim_core::{clone::clone, manage, CreateOptions, Image};
 
 #[test]
 fn snapshot_life_cycle() {

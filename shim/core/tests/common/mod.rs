@@ -1,6 +1,8 @@
 #![allow(dead_code)]
 //! Shared set-up for the core's integration tests: a fresh store per test.
 
+pub mod child;
+
 use rbdshim_core::{Cluster, CreateOptions, Image, IoCtx};
 use std::sync::Arc;
 

@@ -1,0 +1,92 @@
+//! Cross-process behaviour: watchers, removal while open, the exclusive lock after kill -9,
+//! hand-over between two writers, and snapshots taken while another process writes.
+
+mod common;
+use common::child::{run_role_if_asked, Proc};
+use common::*;
+use rbdshim_core::{manage, Image};
+use std::time::{Duration, Instant};
+
+#[test]
+fn child_role() {
+    run_role_if_asked();
+}
+
+fn setup(size: u64) -> Env {
+    let e = env();
+    e.create("img", size).close().unwrap();
+    e
+}
+
+#[test]
+fn watchers_seen_and_removal_refused_until_killed() {
+    let e = setup(1 << 20);
+    let mut p = Proc::spawn("hold-open", &spec(e.dir.path()));
+    p.expect("ready");
+    let ro = Image::open(&e.io, "img", None, true).unwrap();
+    assert_eq!(ro.watchers().unwrap().len(), 1, "the other process watches");
+    drop(ro);
+    assert_eq!(errno(manage::remove(&e.io, "img")), libc::EBUSY);
+    p.kill9();
+    let start = Instant::now();
+    let ro = Image::open(&e.io, "img", None, true).unwrap();
+    assert!(ro.watchers().unwrap().is_empty(), "a dead process watches nothing");
+    drop(ro);
+    manage::remove(&e.io, "img").unwrap();
+    assert!(start.elapsed() < Duration::from_secs(2));
+}
+
+#[test]
+fn exclusive_lock_vanishes_with_its_process() {
+    let e = setup(1 << 20);
+    let mut p = Proc::spawn("hold-lock", &spec(e.dir.path()));
+    p.expect("ready");
+    let img = Image::open(&e.io, "img", None, false).unwrap();
+    assert_eq!(img.lock_owners().unwrap().len(), 1);
+    assert!(!img.is_exclusive_lock_owner().unwrap());
+    p.kill9();
+    let start = Instant::now();
+    img.write(100, b"mine").unwrap();
+    assert!(img.is_exclusive_lock_owner().unwrap());
+    assert!(start.elapsed() < Duration::from_secs(1), "no lease to wait out");
+    assert_eq!(img.read_vec(0, 6).unwrap(), b"locked");
+}
+
+#[test]
+fn two_writers_hand_the_lock_over_and_see_each_other() {
+    let e = setup(1 << 20);
+    let mut p = Proc::spawn("read-on-request", &spec(e.dir.path()));
+    p.expect("ready");
+    let img = Image::open(&e.io, "img", None, false).unwrap();
+    for round in 0..20u64 {
+        let off = (round + 1) * 4096 * 3 + 1;
+        img.write(off, &round.to_le_bytes()).unwrap();
+        img.flush().unwrap();
+        p.send(&off.to_string());
+        assert_eq!(p.line().unwrap(), format!("{:?}", round.to_le_bytes().to_vec()));
+    }
+    assert_eq!(img.read_vec(0, 5).unwrap(), b"child");
+}
+
+#[test]
+fn snapshot_while_another_process_writes_is_point_in_time() {
+    let e = setup(4 << 20);
+    let mut p = Proc::spawn("counter", &spec(e.dir.path()));
+    p.expect("ready");
+    let img = Image::open(&e.io, "img", None, false).unwrap();
+    for k in 0..5 {
+        let name = format!("s{k}");
+        img.snap_create(&name).unwrap();
+        let snap = Image::open(&e.io, "img", Some(&name), true).unwrap();
+        let a = u64::from_le_bytes(snap.read_vec(0, 8).unwrap().try_into().unwrap());
+        let b = u64::from_le_bytes(snap.read_vec(1 << 20, 8).unwrap().try_into().unwrap());
+        assert!(a >= 100 && (a == b || a == b + 1), "snapshot {name} holds {a} and {b}");
+        std::thread::sleep(Duration::from_millis(30));
+        let a2 = u64::from_le_bytes(snap.read_vec(0, 8).unwrap().try_into().unwrap());
+        let b2 = u64::from_le_bytes(snap.read_vec(1 << 20, 8).unwrap().try_into().unwrap());
+        assert_eq!((a, b), (a2, b2), "later writes never enter a snapshot");
+        let head = u64::from_le_bytes(img.read_vec(0, 8).unwrap().try_into().unwrap());
+        assert!(head > a, "the writer went on after the snapshot ({head} vs {a})");
+    }
+    p.kill9();
+}
