@@ -19,7 +19,14 @@ pub fn fsck(cluster: &Cluster, repair: bool) -> Result<FsckReport> {
             let mut named = std::collections::HashSet::new();
             for key in backend.record_list(&loc, "dir/")? {
                 let name = &key["dir/".len()..];
-                let Some(raw) = backend.record_get(&loc, &key)? else { continue };
+                let raw = match backend.record_get(&loc, &key) {
+                    Ok(Some(raw)) => raw,
+                    Ok(None) => continue,
+                    Err(e) => {
+                        report.errors.push(format!("pool {pool} ns {ns:?}: {key:?}: {e}"));
+                        continue;
+                    }
+                };
                 let id = match serde_json::from_slice::<serde_json::Value>(&raw) {
                     Ok(v) => v.get("id").and_then(|i| i.as_str()).unwrap_or("").to_string(),
                     Err(e) => {
@@ -28,25 +35,32 @@ pub fn fsck(cluster: &Cluster, repair: bool) -> Result<FsckReport> {
                     }
                 };
                 named.insert(id.clone());
-                match backend.record_get(&loc, &header_key(&id))? {
-                    None => report.errors.push(format!("pool {pool} ns {ns:?}: image {name:?} has no header")),
-                    Some(raw) => match Header::decode(&raw) {
-                        Ok(h) if h.name != name => {
-                            report.errors.push(format!("pool {pool}: image {name:?} header names {:?}", h.name))
+                let raw = match backend.record_get(&loc, &header_key(&id)) {
+                    Ok(Some(raw)) => raw,
+                    Ok(None) => {
+                        report.errors.push(format!("pool {pool} ns {ns:?}: image {name:?} has no header"));
+                        continue;
+                    }
+                    Err(e) => {
+                        report.errors.push(format!("pool {pool} ns {ns:?}: image {name:?}: {e}"));
+                        continue;
+                    }
+                };
+                match Header::decode(&raw) {
+                    Ok(h) if h.name != name => {
+                        report.errors.push(format!("pool {pool}: image {name:?} header names {:?}", h.name))
+                    }
+                    Ok(h) => {
+                        if backend.volume_open(&loc, &id).is_err() {
+                            report.errors.push(format!("pool {pool}: image {name:?} has no volume"));
                         }
-                        Ok(h) => {
-                            if backend.volume_open(&loc, &id).is_err() {
-                                report.errors.push(format!("pool {pool}: image {name:?} has no volume"));
-                            }
-                            if let Some(p) = &h.parent {
-                                if crate::manage::read_header(&*backend, &Loc::new(p.pool, &p.ns), &p.image_id).is_err()
-                                {
-                                    report.errors.push(format!("pool {pool}: clone {name:?} lost its parent"));
-                                }
+                        if let Some(p) = &h.parent {
+                            if crate::manage::read_header(&*backend, &Loc::new(p.pool, &p.ns), &p.image_id).is_err() {
+                                report.errors.push(format!("pool {pool}: clone {name:?} lost its parent"));
                             }
                         }
-                        Err(e) => report.errors.push(format!("pool {pool}: image {name:?}: {e}")),
-                    },
+                    }
+                    Err(e) => report.errors.push(format!("pool {pool}: image {name:?}: {e}")),
                 }
             }
             for key in backend.record_list(&loc, "trash/")? {
@@ -61,9 +75,10 @@ pub fn fsck(cluster: &Cluster, repair: bool) -> Result<FsckReport> {
                         let _ = backend.volume_remove(&loc, id);
                     }
                 } else if repair {
-                    let n = crate::clone::prune_children(&*backend, &loc, id)?;
-                    if n > 0 {
-                        report.repaired.push(format!("pool {pool}: image {id}: {n} stale child links"));
+                    match crate::clone::prune_children(&*backend, &loc, id) {
+                        Ok(0) => {}
+                        Ok(n) => report.repaired.push(format!("pool {pool}: image {id}: {n} stale child links")),
+                        Err(e) => report.errors.push(format!("pool {pool}: image {id}: {e}")),
                     }
                 }
             }
