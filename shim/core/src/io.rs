@@ -93,6 +93,14 @@ impl ImageShared {
         };
         let mut buf = vec![0u8; end as usize];
         parent.read_at(&ph, Some(link.snap_id), start, &mut buf[..from_parent as usize])?;
+        if buf.iter().all(|b| *b == 0) {
+            // Nothing to copy: the object only has to exist, so that the parent stays hidden.
+            match patch {
+                Some((at, data)) => self.volume.write(snapc, start + at, data)?,
+                None => self.volume.discard(snapc, start, h.object_size(), true)?,
+            }
+            return Ok(true);
+        }
         if let Some((at, data)) = patch {
             buf[at as usize..at as usize + data.len()].copy_from_slice(data);
         }
