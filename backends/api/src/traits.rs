@@ -70,6 +70,11 @@ pub trait Volume: Send + Sync {
     /// Gives snapshot `snap` a version of object `objno` holding `data`, where it had none.
     /// Flatten uses it so that snapshots keep showing what a clone's parent provided.
     fn fill_absent(&self, snap: SnapId, objno: u64, data: &[u8]) -> Result<()>;
+    /// Makes room for `size` bytes in a store whose volumes have a fixed length (the core calls
+    /// it before growing an image).
+    fn grow(&self, _size: u64) -> Result<()> {
+        Ok(())
+    }
     /// Called when a snapshot is taken (stores that snapshot in a service hook in here).
     fn snap_created(&self, _snap: SnapId) -> Result<()> {
         Ok(())

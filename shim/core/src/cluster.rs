@@ -18,6 +18,12 @@ use std::sync::Arc;
 static BACKENDS: Lazy<Mutex<HashMap<String, Arc<dyn Backend>>>> = Lazy::new(|| Mutex::new(HashMap::new()));
 static NEXT_INSTANCE: AtomicU64 = AtomicU64::new(1);
 
+/// Makes `backend` the one used for `spec` in this process: for embedding a store the core does
+/// not know by name, and for tests that wrap a store to give it other rules.
+pub fn register_backend(spec: &str, backend: Arc<dyn Backend>) {
+    BACKENDS.lock().insert(spec.to_string(), backend);
+}
+
 /// Opens (once per process) the backend named by `spec`: `file:DIR`.
 pub fn open_backend(spec: &str) -> Result<Arc<dyn Backend>> {
     let mut map = BACKENDS.lock();

@@ -24,6 +24,7 @@ pub mod ioctx;
 pub mod lock;
 pub mod manage;
 pub mod naming;
+mod rmw;
 pub mod snapshot;
 
 pub use aio::Completion;

@@ -133,7 +133,8 @@ pub(crate) fn create_with(ioctx: &IoCtx, name: &str, mut header: Header) -> Resu
     let id = new_image_id();
     header.id = id.clone();
     header.name = name.to_string();
-    backend.volume_create(&loc, &id, VolumeSpec { size: header.size, order: header.order })?;
+    let physical = crate::rmw::physical_size(&caps, header.size);
+    backend.volume_create(&loc, &id, VolumeSpec { size: physical, order: header.order })?;
     let undo = |backend: &dyn Backend| {
         let _ = backend.record_delete(&loc, &header_key(&id));
         let _ = backend.volume_remove(&loc, &id);

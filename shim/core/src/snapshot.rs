@@ -241,6 +241,8 @@ impl Image {
             let h = sh.header()?;
             if size < h.size {
                 sh.volume.truncate(&h.snapc(), size)?;
+            } else if size > h.size {
+                sh.volume.grow(crate::rmw::physical_size(&caps, size))?;
             }
             sh.update_header(|h| {
                 h.size = size;

@@ -51,9 +51,9 @@ fn check_read(img: &ModelImage, rng: &mut StdRng, ctx: &str) {
     same(&got, &img.data[off..off + len], &format!("{ctx}: read {off}+{len} of {}", img.name));
 }
 
-fn run(seed: u64, ops: usize) {
-    eprintln!("model test: RBDSHIM_MODEL_SEED={seed} RBDSHIM_MODEL_OPS={ops}");
-    let e = env();
+fn run(store: Store, seed: u64, ops: usize) {
+    eprintln!("model test on {store:?}: RBDSHIM_MODEL_SEED={seed} RBDSHIM_MODEL_OPS={ops}");
+    let e = env_on(store);
     let mut rng = StdRng::seed_from_u64(seed);
     let mut imgs: Vec<ModelImage> = Vec::new();
     let mut next = 0;
@@ -225,15 +225,26 @@ fn pick(snaps: &BTreeMap<String, Snap>, rng: &mut StdRng) -> Option<String> {
     snaps.keys().nth(rng.gen_range(0..snaps.len())).cloned()
 }
 
-#[test]
-fn random_operations_match_the_model() {
+fn run_seeds(store: Store) {
     let ops: usize = std::env::var("RBDSHIM_MODEL_OPS").ok().and_then(|v| v.parse().ok()).unwrap_or(3000);
     match std::env::var("RBDSHIM_MODEL_SEED").ok().and_then(|v| v.parse().ok()) {
-        Some(seed) => run(seed, ops),
+        Some(seed) => run(store, seed, ops),
         None => {
             for seed in [1u64, 2, 3, 0xdecade] {
-                run(seed, ops / 4);
+                run(store, seed, ops / 4);
             }
         }
     }
+}
+
+#[test]
+fn random_operations_match_the_model() {
+    run_seeds(Store::File);
+}
+
+/// The same on a store with CurveBS's rules (aligned IO, minimum size, no shrink), which the
+/// core must hide completely.
+#[test]
+fn random_operations_match_the_model_on_a_strict_store() {
+    run_seeds(Store::Strict);
 }

@@ -2,6 +2,7 @@
 //! Shared set-up for the core's integration tests: a fresh store per test.
 
 pub mod child;
+pub mod strict;
 
 use rbdshim_core::{Cluster, CreateOptions, Image, IoCtx};
 use std::sync::Arc;
@@ -24,8 +25,27 @@ pub fn connect(spec: &str) -> Arc<Cluster> {
 }
 
 pub fn env() -> Env {
+    env_on(Store::File)
+}
+
+/// Which store a test runs on: the plain file backend, or one with CurveBS's rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Store {
+    File,
+    Strict,
+}
+
+pub fn env_on(store: Store) -> Env {
     let dir = tempfile::tempdir().unwrap();
-    let cluster = connect(&spec(dir.path()));
+    let spec = match store {
+        Store::File => spec(dir.path()),
+        Store::Strict => {
+            let spec = format!("strict:{}", dir.path().display());
+            rbdshim_core::cluster::register_backend(&spec, std::sync::Arc::new(strict::Strict::open(dir.path())));
+            spec
+        }
+    };
+    let cluster = connect(&spec);
     cluster.pool_create("rbd").unwrap();
     let io = cluster.ioctx("rbd").unwrap();
     Env { dir, cluster, io }
