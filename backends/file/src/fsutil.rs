@@ -32,7 +32,7 @@ pub fn decode(file: &str) -> Option<String> {
     if file == "_" {
         return Some(String::new());
     }
-    if file.starts_with('x') || file.len() % 2 != 0 {
+    if file.starts_with('x') || !file.len().is_multiple_of(2) {
         return None;
     }
     let bytes: Option<Vec<u8>> =

@@ -281,7 +281,7 @@ impl FileVolume {
         let end = last.saturating_add(1).saturating_mul(8);
         for (off, len) in data_ranges(&self.objmap, start, end - start)? {
             let lo = off / 8 * 8;
-            let hi = ((off + len + 7) / 8 * 8).min(end);
+            let hi = ((off + len).div_ceil(8) * 8).min(end);
             let mut buf = vec![0u8; (hi - lo) as usize];
             read_at_zero_fill(&self.objmap, &mut buf, lo)?;
             for (i, c) in buf.chunks_exact(8).enumerate() {

@@ -65,7 +65,7 @@ fn resolve_options(ioctx: &IoCtx, opts: &CreateOptions) -> Result<(u8, u64, u64,
     let obj = 1u64 << order;
     let unit = opts.stripe_unit.filter(|u| *u != 0).unwrap_or(obj);
     let count = opts.stripe_count.filter(|c| *c != 0).unwrap_or(1);
-    if unit > obj || obj % unit != 0 {
+    if unit > obj || !obj.is_multiple_of(unit) {
         return Err(Error::InvalidArgument("stripe unit must divide the object size"));
     }
     if unit != obj || count != 1 {

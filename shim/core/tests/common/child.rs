@@ -139,7 +139,7 @@ pub fn run_role_if_asked() {
                     img.flush().unwrap();
                     say(&format!("flushed {i}"));
                 }
-                if i % 37 == 0 {
+                if i.is_multiple_of(37) {
                     let name = format!("s{i}");
                     img.snap_create(&name).unwrap();
                     say(&format!("snap {name}"));
@@ -148,7 +148,7 @@ pub fn run_role_if_asked() {
                         img.snap_remove(&snaps[0].name).unwrap();
                     }
                 }
-                if i % 53 == 0 {
+                if i.is_multiple_of(53) {
                     img.discard((SLOTS + 1) * 4096, 4096).unwrap();
                 }
                 i += 1;

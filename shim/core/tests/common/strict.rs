@@ -28,7 +28,7 @@ struct StrictVolume {
 
 impl StrictVolume {
     fn check(&self, off: u64, len: u64) -> Result<()> {
-        if off % ALIGN != 0 || len % ALIGN != 0 {
+        if !off.is_multiple_of(ALIGN) || !len.is_multiple_of(ALIGN) {
             return Err(Error::InvalidArgument("NOT_ALIGNED"));
         }
         if off + len > self.size.load(Ordering::SeqCst) {
@@ -68,7 +68,7 @@ impl Volume for StrictVolume {
         self.inner.fill_absent(snap, objno, data)
     }
     fn grow(&self, size: u64) -> Result<()> {
-        if size % STEP != 0 || size < self.size.load(Ordering::SeqCst) {
+        if !size.is_multiple_of(STEP) || size < self.size.load(Ordering::SeqCst) {
             return Err(Error::InvalidArgument("extend must grow by whole segments"));
         }
         self.size.store(size, Ordering::SeqCst);
@@ -147,7 +147,7 @@ impl Backend for Strict {
         self.inner.record_lock(loc, key)
     }
     fn volume_create(&self, loc: &Loc, id: &str, spec: VolumeSpec) -> Result<()> {
-        if spec.size < MIN || spec.size % STEP != 0 {
+        if spec.size < MIN || !spec.size.is_multiple_of(STEP) {
             return Err(Error::InvalidArgument("LENGTH_NOT_SUPPORT"));
         }
         self.inner.volume_create(loc, id, spec)?;
