@@ -64,6 +64,26 @@ fn spawn(job: Job) -> bool {
 
 pub type Callback = Box<dyn FnOnce(i64) + Send>;
 
+/// Runs `job` on the pool and completes `comp` with its value (for requests that are not
+/// image IO, such as object operations). Fails only if no worker thread can be started.
+pub fn run(comp: Arc<Completion>, job: Box<dyn FnOnce() -> i64 + Send>) -> crate::Result<()> {
+    let ok = spawn(Box::new(move || {
+        let ret = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)) {
+            Ok(r) => r,
+            Err(_) => {
+                tracing::error!("asynchronous request panicked");
+                -(libc::EIO as i64)
+            }
+        };
+        comp.finish(ret);
+    }));
+    if ok {
+        Ok(())
+    } else {
+        Err(crate::Error::Backend(rbdshim_backend::Error::Io(std::io::Error::from_raw_os_error(libc::EAGAIN))))
+    }
+}
+
 /// An asynchronous request's completion (rbd_completion_t).
 pub struct Completion {
     ret: AtomicI64,

@@ -89,7 +89,7 @@ impl Cluster {
             return Err(Error::Shutdown);
         }
         if self.backend.read().is_some() {
-            return Err(Error::InvalidArgument("already connected"));
+            return Err(Error::IsConnected);
         }
         let spec = self.config.read().backend_spec();
         let b = open_backend(&spec)?;

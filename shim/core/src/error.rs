@@ -18,6 +18,8 @@ pub enum Error {
     Range,
     ReadOnly,
     NotConnected,
+    /// connect() on a connected handle.
+    IsConnected,
     NotSupported,
     /// A feature the image lacks (e.g. cloning without layering).
     NoSys,
@@ -49,6 +51,7 @@ impl Error {
             Error::Range => libc::ERANGE,
             Error::ReadOnly => libc::EROFS,
             Error::NotConnected => libc::ENOTCONN,
+            Error::IsConnected => libc::EISCONN,
             Error::NotSupported => libc::EOPNOTSUPP,
             Error::NoSys => libc::ENOSYS,
             Error::PermissionDenied => libc::EPERM,

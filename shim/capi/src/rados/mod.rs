@@ -1,0 +1,11 @@
+//! The librados half: cluster handles, configuration, pools, I/O contexts, objects and
+//! asynchronous object IO.
+
+mod aio;
+mod cluster;
+mod ioctx;
+mod object;
+
+pub use aio::RadosCompletion;
+pub use cluster::RadosCluster;
+pub use ioctx::RadosIoctx;

@@ -1,0 +1,12 @@
+//! The librbd half: images, IO and AIO, snapshots, clones, metadata, locks, trash, namespaces.
+
+mod aio;
+mod clone;
+mod image;
+mod io;
+mod misc;
+mod options;
+mod snapshot;
+
+pub use aio::RbdCompletion;
+pub use image::RbdImage;
