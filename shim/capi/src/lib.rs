@@ -14,4 +14,5 @@
 pub mod ffi;
 pub mod rados;
 pub mod rbd;
+mod stubs;
 pub mod types;
