@@ -9,6 +9,7 @@
 //! [`testsuite`] holds the behaviour suite that every backend runs against this trait.
 
 mod error;
+pub mod fork;
 pub mod testsuite;
 mod traits;
 mod types;

@@ -58,6 +58,12 @@ pub trait Volume: Send + Sync {
     fn order(&self) -> u8;
     fn read(&self, view: View, off: u64, buf: &mut [u8]) -> Result<()>;
     fn write(&self, snapc: &SnapContext, off: u64, data: &[u8]) -> Result<()>;
+    /// Writes a clone's copy of its parent's bytes into one object: the data must be durable
+    /// before the object counts as existing, or a crash would hide the parent behind zeros.
+    fn copy_up(&self, snapc: &SnapContext, off: u64, data: &[u8]) -> Result<()> {
+        self.write(snapc, off, data)?;
+        self.flush()
+    }
     /// Deallocates a range; it reads as zeros afterwards. With `keep`, objects that become empty
     /// still exist (so that a clone's parent stays hidden behind them).
     fn discard(&self, snapc: &SnapContext, off: u64, len: u64, keep: bool) -> Result<()>;

@@ -185,10 +185,14 @@ impl Coordinator for FileCoordinator {
         let name = format!("{pid}-{}", info.cookie);
         let path = self.dir.join("watchers").join(&name);
         let body = format!("{}\n{}\n{}\n", info.addr, info.id, info.cookie);
-        let file = open_rw(&path, true)?;
+        // Written and locked under a hidden name first: a lister in another process must never
+        // see the file unlocked (it would take it for a dead process's and delete it).
+        let tmp = self.dir.join("watchers").join(format!(".new-{name}"));
+        let file = open_rw(&tmp, true)?;
         file.set_len(0)?;
         std::os::unix::fs::FileExt::write_all_at(&file, body.as_bytes(), 0)?;
         fsutil::posix_lock(&file, true)?;
+        std::fs::rename(&tmp, &path)?;
         self.watches.lock().insert(name.clone(), (pid, file, info));
         Ok(Box::new(FileWatch { path, name, watches: self.watches.clone() }))
     }
@@ -205,6 +209,9 @@ impl Coordinator for FileCoordinator {
         for entry in entries {
             let entry = entry?;
             let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                continue;
+            }
             let Some((pid, _)) = name.split_once('-') else { continue };
             let Ok(pid) = pid.parse::<u32>() else { continue };
             let path = entry.path();

@@ -271,3 +271,12 @@ mod tests {
         assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1, "no temp files left");
     }
 }
+
+/// Whether a left-over might still belong to an operation in progress (younger than a minute):
+/// fsck leaves those alone.
+pub fn is_recent(path: &Path) -> bool {
+    match std::fs::symlink_metadata(path).and_then(|m| m.modified()) {
+        Ok(t) => t.elapsed().map(|d| d.as_secs() < 60).unwrap_or(true),
+        Err(_) => false,
+    }
+}

@@ -376,7 +376,10 @@ impl Backend for FileBackend {
         mkdir_all(&tmp)?;
         volume::create(&tmp, spec.order)?;
         match fs::rename(&tmp, &dir) {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                fsutil::sync_dir(&parent);
+                Ok(())
+            }
             Err(e) => {
                 let _ = fs::remove_dir_all(&tmp);
                 if dir.exists() {
@@ -467,6 +470,9 @@ impl Backend for FileBackend {
         ) {
             let path = self.root.join("pools").join(&name);
             let Ok(id) = name.parse::<PoolId>() else {
+                if fsutil::is_recent(&path) {
+                    continue;
+                }
                 report.repaired.push(format!("{}: interrupted pool creation or removal", path.display()));
                 if repair {
                     fs::remove_dir_all(&path)?;
@@ -492,6 +498,9 @@ impl Backend for FileBackend {
                 for vol in fs::read_dir(nsdir.join("volumes"))? {
                     let p = vol?.path();
                     let hidden = p.file_name().map(|n| n.to_string_lossy().starts_with('.')).unwrap_or(false);
+                    if hidden && fsutil::is_recent(&p) {
+                        continue;
+                    }
                     if hidden {
                         report.repaired.push(format!("{}: interrupted volume creation or removal", p.display()));
                         if repair {
@@ -503,7 +512,9 @@ impl Backend for FileBackend {
                 }
                 for leftover in fs::read_dir(nsdir.join("records"))? {
                     let p = leftover?.path();
-                    if p.file_name().map(|n| n.to_string_lossy().starts_with(".tmp.")).unwrap_or(false) {
+                    if p.file_name().map(|n| n.to_string_lossy().starts_with(".tmp.")).unwrap_or(false)
+                        && !fsutil::is_recent(&p)
+                    {
                         report.repaired.push(format!("{}: temporary file", p.display()));
                         if repair {
                             fsutil::remove_quiet(&p)?;

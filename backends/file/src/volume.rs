@@ -21,10 +21,9 @@ use parking_lot::{Mutex, MutexGuard, RwLock};
 use rbdshim_backend::{Error, ObjectChange, Result, SnapContext, SnapId, View, Volume};
 use std::collections::HashMap;
 use std::fs::File;
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 const EXISTS: u64 = 1 << 63;
@@ -64,8 +63,10 @@ pub struct FileVolume {
     objmap: File,
     segments: RwLock<HashMap<u64, Arc<File>>>,
     stripes: Vec<Mutex<HashMap<u64, u64>>>,
-    cached: AtomicBool,
-    cloned_since_flush: AtomicBool,
+    /// Fork generation + 1 while this process may cache records (0: never). A forked child
+    /// sees another generation, so it never trusts what its parent cached.
+    cached: AtomicU64,
+    new_segment: AtomicBool,
 }
 
 pub fn create(dir: &Path, order: u8) -> Result<()> {
@@ -94,13 +95,17 @@ impl FileVolume {
             objmap,
             segments: RwLock::new(HashMap::new()),
             stripes: (0..STRIPES).map(|_| Mutex::new(HashMap::new())).collect(),
-            cached: AtomicBool::new(false),
-            cloned_since_flush: AtomicBool::new(false),
+            cached: AtomicU64::new(0),
+            new_segment: AtomicBool::new(false),
         })
     }
 
     fn obj_size(&self) -> u64 {
         1 << self.order
+    }
+
+    fn is_cached(&self) -> bool {
+        self.cached.load(Ordering::Acquire) == rbdshim_backend::fork::generation() + 1
     }
 
     /// (segment number, byte offset of the object inside the segment file)
@@ -114,8 +119,14 @@ impl FileVolume {
             return Ok(Some(f.clone()));
         }
         let path = self.dir.join("data").join(format!("{segno:x}"));
+        let existed = create && path.exists();
         let file = match open_rw(&path, create) {
-            Ok(f) => Arc::new(f),
+            Ok(f) => {
+                if create && !existed {
+                    self.new_segment.store(true, Ordering::Release);
+                }
+                Arc::new(f)
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e.into()),
         };
@@ -129,7 +140,7 @@ impl FileVolume {
     }
 
     fn get_rec(&self, cache: &mut HashMap<u64, u64>, objno: u64) -> Result<u64> {
-        let cached = self.cached.load(Ordering::Acquire);
+        let cached = self.is_cached();
         if cached {
             if let Some(r) = cache.get(&objno) {
                 return Ok(*r);
@@ -150,7 +161,7 @@ impl FileVolume {
 
     fn put_rec(&self, cache: &mut HashMap<u64, u64>, objno: u64, rec: u64) -> Result<()> {
         self.objmap.write_all_at(&rec.to_le_bytes(), objno * 8)?;
-        if self.cached.load(Ordering::Acquire) {
+        if self.is_cached() {
             cache.insert(objno, rec);
         }
         Ok(())
@@ -224,7 +235,6 @@ impl FileVolume {
             }
             new |= CLONES;
             self.put_rec(cache, objno, new)?;
-            self.cloned_since_flush.store(true, Ordering::Release);
         }
         Ok(new)
     }
@@ -238,7 +248,17 @@ impl FileVolume {
         if let Some(seg) = self.segment(segno, false)? {
             copy_ranges(&seg, base, &out, self.obj_size())?;
         }
-        std::fs::rename(&tmp, dest)?;
+        self.install_clone(out, &tmp, dest)
+    }
+
+    /// Makes a clone file durable under its final name before anything refers to it: the
+    /// snapset that names it, and then the head that overwrites the old data, may reach the
+    /// disk before a later flush would.
+    fn install_clone(&self, file: File, tmp: &Path, dest: &Path) -> Result<()> {
+        file.sync_data()?;
+        drop(file);
+        std::fs::rename(tmp, dest)?;
+        fsutil::sync_dir(&self.dir.join("clones"));
         Ok(())
     }
 
@@ -291,7 +311,7 @@ impl FileVolume {
                 }
             }
         }
-        if self.cached.load(Ordering::Acquire) {
+        if self.is_cached() {
             // Records are written through, so the file is already current; nothing to merge.
         }
         Ok(out)
@@ -371,7 +391,7 @@ impl Volume for FileVolume {
                                 }
                                 // Another process may have preserved and overwritten the head
                                 // meanwhile: then the clone holds what we want.
-                                if self.cached.load(Ordering::Acquire) || self.read_rec(objno)? == rec {
+                                if self.is_cached() || self.read_rec(objno)? == rec {
                                     return Ok(());
                                 }
                             }
@@ -390,8 +410,8 @@ impl Volume for FileVolume {
             let mut cache = self.stripe(objno);
             let rec = self.get_rec(&mut cache, objno)?;
             if exists(rec) && hseq(rec) >= snapc.seq {
-                // Fast path: allocated and nothing to preserve, one positioned write.
-                drop(cache);
+                // Fast path: allocated and nothing to preserve, one positioned write. The stripe
+                // stays locked so that a whole-object discard cannot slip in between.
                 let seg = self.segment(segno, true)?.ok_or(Error::NotFound)?;
                 seg.write_all_at(piece, base + in_obj)?;
                 return Ok(());
@@ -404,6 +424,25 @@ impl Volume for FileVolume {
             }
             Ok(())
         })
+    }
+
+    fn copy_up(&self, snapc: &SnapContext, off: u64, data: &[u8]) -> Result<()> {
+        let objno = off >> self.order;
+        if (off + data.len() as u64).saturating_sub(1) >> self.order != objno {
+            return Err(Error::InvalidArgument("copy-up crosses an object boundary"));
+        }
+        let (segno, base) = self.place(objno);
+        let mut cache = self.stripe(objno);
+        let rec = self.get_rec(&mut cache, objno)?;
+        let new = self.cow(&mut cache, objno, rec, snapc)? | EXISTS;
+        let seg = self.segment(segno, true)?.ok_or(Error::NotFound)?;
+        seg.write_all_at(data, base + (off & (self.obj_size() - 1)))?;
+        // The record must not reach the disk before the parent's bytes it stands for.
+        seg.sync_data()?;
+        if new != rec {
+            self.put_rec(&mut cache, objno, new)?;
+        }
+        Ok(())
     }
 
     fn discard(&self, snapc: &SnapContext, off: u64, len: u64, keep: bool) -> Result<()> {
@@ -493,14 +532,13 @@ impl Volume for FileVolume {
         let f = open_rw(&tmp, true)?;
         f.set_len(0)?;
         f.write_all_at(data, 0)?;
-        std::fs::rename(&tmp, &path)?;
+        self.install_clone(f, &tmp, &path)?;
         let mut set = if rec & CLONES != 0 { self.read_snapset(objno)? } else { Vec::new() };
         set.push((h, k));
         self.write_snapset(objno, &set)?;
         if rec & CLONES == 0 {
             self.put_rec(&mut cache, objno, rec | CLONES)?;
         }
-        self.cloned_since_flush.store(true, Ordering::Release);
         Ok(())
     }
 
@@ -510,10 +548,8 @@ impl Volume for FileVolume {
             s.sync_data()?;
         }
         self.objmap.sync_data()?;
-        if self.cloned_since_flush.swap(false, Ordering::AcqRel) {
-            // Clone files and snapsets were written without their own sync: one syncfs covers them.
-            // SAFETY: syncfs on a valid descriptor.
-            unsafe { libc::syncfs(self.objmap.as_raw_fd()) };
+        if self.new_segment.swap(false, Ordering::AcqRel) {
+            fsutil::sync_dir(&self.dir.join("data"));
         }
         Ok(())
     }
@@ -573,7 +609,8 @@ impl Volume for FileVolume {
         for s in &self.stripes {
             s.lock().clear();
         }
-        self.cached.store(cached, Ordering::Release);
+        let v = if cached { rbdshim_backend::fork::generation() + 1 } else { 0 };
+        self.cached.store(v, Ordering::Release);
     }
 }
 
@@ -605,7 +642,7 @@ pub fn fsck(dir: &Path, repair: bool, report: &mut rbdshim_backend::FsckReport) 
     }
     for e in std::fs::read_dir(dir.join("clones"))? {
         let p = e?.path();
-        if !referenced.contains(&p) {
+        if !referenced.contains(&p) && !fsutil::is_recent(&p) {
             // A clone written by a copy-on-write interrupted before its snapset was updated.
             report.repaired.push(format!("{}: unreferenced clone", p.display()));
             if repair {
@@ -616,7 +653,9 @@ pub fn fsck(dir: &Path, repair: bool, report: &mut rbdshim_backend::FsckReport) 
     for sub in ["snaps", ""] {
         for e in std::fs::read_dir(dir.join(sub))? {
             let p = e?.path();
-            if p.file_name().map(|n| n.to_string_lossy().starts_with(".tmp.")).unwrap_or(false) {
+            if p.file_name().map(|n| n.to_string_lossy().starts_with(".tmp.")).unwrap_or(false)
+                && !fsutil::is_recent(&p)
+            {
                 report.repaired.push(format!("{}: temporary file", p.display()));
                 if repair {
                     fsutil::remove_quiet(&p)?;

@@ -171,6 +171,12 @@ impl Tracker {
     fn barrier(&self) -> u64 {
         self.state.lock().0
     }
+
+    /// Waits for every request submitted so far.
+    pub(crate) fn drain(&self) {
+        let b = self.barrier();
+        self.wait_before(b);
+    }
 }
 
 /// What kind of request a job is (flushes wait for what came before them).
@@ -248,7 +254,12 @@ impl Image {
             AioKind::Read,
             comp,
             Box::new(move |img| {
-                let mut buf = vec![0u8; len];
+                // Clip before allocating: a huge length must not reach the allocator.
+                let n = match img.size().and_then(|size| crate::io::clip(off, len as u64, size)) {
+                    Ok(n) => n as usize,
+                    Err(e) => return -(e.errno() as i64),
+                };
+                let mut buf = vec![0u8; n];
                 match img.read(off, &mut buf) {
                     Ok(n) => {
                         deliver(&buf[..n]);
@@ -279,6 +290,10 @@ impl Image {
     }
 
     pub fn aio_flush(self: &Arc<Self>, comp: Arc<Completion>) -> crate::Result<()> {
-        self.aio_submit(AioKind::Flush, comp, Box::new(|img| to_ret(img.flush().map(|_| 0i64))))
+        self.aio_submit(
+            AioKind::Flush,
+            comp,
+            Box::new(|img| to_ret(img.sh.volume.flush().map(|_| 0i64).map_err(Into::into))),
+        )
     }
 }

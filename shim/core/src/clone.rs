@@ -216,14 +216,14 @@ impl Image {
         with_lock_quiesced(sh, || {
             let h = sh.header()?;
             let obj = h.object_size();
-            // Snapshots first, each with its own overlap, then the head: the head's copy-up
-            // uses an empty snap context and would otherwise show through to the snapshots.
+            // Snapshots first, each with its own overlap (fill_absent gives them their own
+            // versions), then the head, written with the image's snap context like any write.
             let mut links: Vec<(Option<SnapId>, ParentLink)> =
                 h.snaps.iter().filter_map(|s| s.parent.clone().map(|p| (Some(s.id), p))).collect();
             if let Some(p) = h.parent.clone() {
                 links.push((None, p));
             }
-            let empty = rbdshim_backend::SnapContext::default();
+            let snapc = h.snapc();
             let mut buf = vec![0u8; obj as usize];
             for (snap, link) in &links {
                 let parent = sh.parent_image(link)?;
@@ -241,10 +241,12 @@ impl Image {
                     }
                     match snap {
                         Some(s) => sh.volume.fill_absent(*s, objno, &buf[..n])?,
-                        None => sh.volume.write(&empty, start, &buf[..n])?,
+                        None => sh.volume.write(&snapc, start, &buf[..n])?,
                     }
                 }
             }
+            // The copies must be on disk before the header forgets the parent.
+            sh.volume.flush()?;
             sh.update_header(|h| {
                 h.parent = None;
                 h.op_features &= !features::OP_FEATURE_CLONE_CHILD;

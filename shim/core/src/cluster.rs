@@ -36,7 +36,19 @@ pub fn open_backend(spec: &str) -> Result<Arc<dyn Backend>> {
             if rest.is_empty() {
                 return Err(Error::InvalidArgument("file backend needs a directory"));
             }
-            Arc::new(FileBackend::open(std::path::Path::new(rest))?)
+            // One instance per store, however the path is spelled (POSIX locks are per process:
+            // two instances on one directory would each believe they hold the same lock).
+            std::fs::create_dir_all(rest).map_err(|e| Error::Backend(e.into()))?;
+            let canon = std::fs::canonicalize(rest).map_err(|e| Error::Backend(e.into()))?;
+            let key = format!("file:{}", canon.display());
+            if let Some(b) = map.get(&key) {
+                let b = b.clone();
+                map.insert(spec.to_string(), b.clone());
+                return Ok(b);
+            }
+            let b: Arc<dyn Backend> = Arc::new(FileBackend::open(&canon)?);
+            map.insert(key, b.clone());
+            b
         }
         "curve" => return Err(Error::NotSupported),
         _ => return Err(Error::InvalidArgument("unknown backend kind")),

@@ -149,7 +149,7 @@ fn merge(v: Vec<DiffExtent>) -> Vec<DiffExtent> {
 
 impl Image {
     /// rbd_diff_iterate2: calls `cb(off, len, exists)` for each changed extent, in order; a
-    /// non-zero return from `cb` stops the walk and is returned.
+    /// negative return from `cb` stops the walk and is returned.
     pub fn diff_iterate(
         &self,
         from_snap: Option<&str>,
@@ -165,10 +165,19 @@ impl Image {
             Some(n) => Some(h.snap_by_name(n)?.id),
             None => None,
         };
-        let _g = self.sh.gate.read();
-        for e in self.sh.diff_extents(from, self.current_snap(), off, len, include_parent, whole_object)? {
+        let size = h.size_at(self.current_snap())?;
+        if len > 0 && off >= size {
+            return Err(Error::InvalidArgument("offset past the end of the image"));
+        }
+        // Collected first, then reported without holding the IO gate: callbacks usually read
+        // the image, and a queued lock hand-over would otherwise deadlock them.
+        let extents = {
+            let _g = self.sh.gate.read();
+            self.sh.diff_extents(from, self.current_snap(), off, len, include_parent, whole_object)?
+        };
+        for e in extents {
             let r = cb(e.off, e.len, e.exists);
-            if r != 0 {
+            if r < 0 {
                 return Ok(r);
             }
         }

@@ -69,6 +69,13 @@ pub fn fsck(cluster: &Cluster, repair: bool) -> Result<FsckReport> {
             for key in backend.record_list(&loc, "header/")? {
                 let id = &key["header/".len()..];
                 if !named.contains(id) {
+                    // A creation in progress writes the header before the name: leave young ones.
+                    let young = crate::manage::read_header(&*backend, &loc, id)
+                        .map(|h| crate::header::Timestamp::now().sec.saturating_sub(h.create_timestamp.sec) < 60)
+                        .unwrap_or(false);
+                    if young {
+                        continue;
+                    }
                     report.repaired.push(format!("pool {pool} ns {ns:?}: orphaned image {id}"));
                     if repair {
                         backend.record_delete(&loc, &key)?;

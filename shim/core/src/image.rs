@@ -241,6 +241,8 @@ impl Image {
         if self.closed.swap(true, Ordering::AcqRel) {
             return Err(Error::BadHandle);
         }
+        // Requests already queued finish first (they checked the handle when submitted).
+        self.tracker.drain();
         let flushed = self.sh.volume.flush();
         if !self.read_only && self.sh.open_writers.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.sh.lock_pinned.store(false, Ordering::Release);
@@ -396,7 +398,7 @@ impl Image {
     }
 
     pub fn metadata_set(&self, key: &str, value: &str) -> Result<()> {
-        self.check_open()?;
+        self.check_writable()?;
         if key.is_empty() {
             return Err(Error::InvalidArgument("empty metadata key"));
         }
@@ -407,7 +409,7 @@ impl Image {
     }
 
     pub fn metadata_remove(&self, key: &str) -> Result<()> {
-        self.check_open()?;
+        self.check_writable()?;
         self.sh.update_header(|h| h.metadata.remove(key).map(|_| ()).ok_or(Error::NotFound))
     }
 

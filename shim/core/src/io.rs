@@ -104,7 +104,7 @@ impl ImageShared {
         if let Some((at, data)) = patch {
             buf[at as usize..at as usize + data.len()].copy_from_slice(data);
         }
-        self.volume.write(snapc, start, &buf)?;
+        self.volume.copy_up(snapc, start, &buf)?;
         Ok(true)
     }
 
@@ -210,9 +210,10 @@ impl Image {
         self.discard(off, len)
     }
 
-    /// Makes all completed writes durable.
+    /// Waits for the requests submitted before it, then makes every write durable.
     pub fn flush(&self) -> Result<()> {
         self.check_open()?;
+        self.tracker.drain();
         Ok(self.sh.volume.flush()?)
     }
 

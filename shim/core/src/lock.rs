@@ -146,6 +146,7 @@ pub(crate) fn with_lock_quiesced<T>(sh: &Arc<ImageShared>, f: impl FnOnce() -> R
         // Handed over between acquire() and here: take it back while holding the gate.
         sh.coord.lock(LOCK_TIMEOUT)?;
         sh.volume.set_cached(true);
+        keeper_register(sh);
     }
     f()
 }

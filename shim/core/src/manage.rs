@@ -257,7 +257,7 @@ pub fn trash_move(ioctx: &IoCtx, name: &str, delay_secs: u64) -> Result<String> 
     }
     let now = Timestamp::now().sec;
     update_other_header(&**backend, &loc, &id, |h| {
-        h.trash = Some(TrashRec { source: 0, deletion_time: now, deferment_end_time: now + delay_secs });
+        h.trash = Some(TrashRec { source: 0, deletion_time: now, deferment_end_time: now.saturating_add(delay_secs) });
         Ok(())
     })?;
     backend.record_put(&loc, &trash_key(&id), name.as_bytes(), PutMode::Upsert)?;

@@ -63,13 +63,15 @@ impl Rmw {
             return Ok(());
         }
         let (start, end) = (self.down(off), self.up(off + len));
+        // Aligned requests lock their blocks too: one landing in the middle of another request's
+        // read-modify-write of the same block would otherwise be overwritten with old bytes.
+        let _g = self.lock_blocks(start, end);
         if start == off && end == off + len {
             return match data {
                 Some(d) => self.inner.write(snapc, off, d),
                 None => self.inner.discard(snapc, off, len, true),
             };
         }
-        let _g = self.lock_blocks(start, end);
         // Only the partial blocks at the edges need their old bytes.
         let mut buf = vec![0u8; (end - start) as usize];
         let head_end = (start + self.align).min(end);
@@ -109,13 +111,21 @@ impl Volume for Rmw {
         self.write_any(snapc, off, data.len() as u64, Some(data))
     }
 
+    fn copy_up(&self, snapc: &SnapContext, off: u64, data: &[u8]) -> Result<()> {
+        self.write(snapc, off, data)?;
+        self.inner.flush()
+    }
+
     fn discard(&self, snapc: &SnapContext, off: u64, len: u64, keep: bool) -> Result<()> {
         let (a, b) = (self.up(off), self.down(off + len));
         if a >= b {
             return self.write_any(snapc, off, len, None);
         }
         self.write_any(snapc, off, a - off, None)?;
-        self.inner.discard(snapc, a, b - a, keep)?;
+        {
+            let _g = self.lock_blocks(a, b);
+            self.inner.discard(snapc, a, b - a, keep)?;
+        }
         self.write_any(snapc, b, off + len - b, None)
     }
 

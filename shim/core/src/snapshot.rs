@@ -141,6 +141,7 @@ impl Image {
             let h = sh.header()?;
             let snap = h.snap_by_name(name)?.clone();
             sh.volume.rollback(&h.snapc(), snap.id, snap.size)?;
+            sh.volume.flush()?;
             sh.update_header(|h| {
                 h.size = snap.size;
                 if let (Some(cur), Some(old)) = (h.parent.as_mut(), snap.parent.as_ref()) {
@@ -175,13 +176,18 @@ impl Image {
         self.check_writable()?;
         let h = self.header()?;
         let id = h.snap_by_name(name)?.id;
-        let children = self.children_of(id)?;
+        let backend = self.sh.backend.clone();
         self.sh.update_header(|h| {
+            // Under the header lock, so that a concurrent clone cannot slip in after the check.
+            let live_child = h.children.iter().filter(|c| c.snap_id == id).any(|c| {
+                crate::manage::read_header(&*backend, &rbdshim_backend::Loc::new(c.pool, &c.ns), &c.image_id).is_ok()
+                    || c.image_id.starts_with("pending-")
+            });
             let s = h.snaps.iter_mut().find(|s| s.id == id).ok_or(Error::NotFound)?;
             if !s.protected {
                 return Err(Error::InvalidArgument("snapshot is not protected"));
             }
-            if !children.is_empty() {
+            if live_child {
                 return Err(Error::Busy);
             }
             s.protected = false;
