@@ -15,6 +15,9 @@ SUITE=$(basename "$0" .sh)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/rbdshim-e2e.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 export RBDSHIM_BACKEND="file:$WORK/store"
+# Clients such as fio refuse to start without a ceph.conf; ours only needs to exist.
+export CEPH_CONF="$WORK/ceph.conf"
+printf '[global]\nmon host = 127.0.0.1\n' > "$CEPH_CONF"
 
 # Runs a command with our libraries in front of Ceph's.
 shim() {
@@ -35,12 +38,13 @@ not_ok() {
   echo "FAIL - [$MODE] $SUITE: $1"
 }
 
-# check "description" command...: passes if the command succeeds.
+# check "description" command...: passes if the command succeeds (and, for qemu-io, verified
+# every pattern: its aio_read reports a mismatch but still exits 0).
 check() {
   local what=$1
   shift
   local out
-  if out=$("$@" 2>&1); then
+  if out=$("$@" 2>&1) && ! grep -q "verification failed" <<<"$out"; then
     ok "$what"
   else
     not_ok "$what"

@@ -13,7 +13,18 @@ echo "== build"
 cargo build --workspace --all-targets
 
 echo "== unit and integration tests"
+set +e
 cargo test --workspace 2>&1 | tee target/test-output.txt
+cargo_rc=${PIPESTATUS[0]}
+
+echo "== end-to-end: real programs on the shim (qemu-tests/)"
+bash qemu-tests/run-all.sh 2>&1 | tee target/e2e-output.txt
+e2e_rc=${PIPESTATUS[0]}
+set -e
+
 passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' target/test-output.txt | awk '{s+=$4} END {print s+0}')
-failed=$(grep -Eo '[0-9]+ failed' target/test-output.txt | awk '{s+=$1} END {print s+0}')
-echo "$passed passed, $failed failed"
+failed=$(grep -Eo 'test result: FAILED\. [0-9]+ passed; [0-9]+ failed' target/test-output.txt | awk '{s+=$6} END {print s+0}')
+e2e_pass=$(sed -nE 's/^end-to-end: ([0-9]+) passed, ([0-9]+) failed$/\1/p' target/e2e-output.txt | tail -1)
+e2e_fail=$(sed -nE 's/^end-to-end: ([0-9]+) passed, ([0-9]+) failed$/\2/p' target/e2e-output.txt | tail -1)
+echo "$((passed + ${e2e_pass:-0})) passed, $((failed + ${e2e_fail:-1})) failed"
+[ "$cargo_rc" -eq 0 ] && [ "$e2e_rc" -eq 0 ]

@@ -88,16 +88,30 @@ pub fn run(comp: Arc<Completion>, job: Box<dyn FnOnce() -> i64 + Send>) -> crate
 pub struct Completion {
     ret: AtomicI64,
     complete: AtomicBool,
+    /// librados reports a request complete before its callback runs (fio asserts it inside
+    /// the callback); librbd only after.
+    complete_before_callback: bool,
     lock: Mutex<bool>,
     cv: Condvar,
     callback: Mutex<Option<Callback>>,
 }
 
 impl Completion {
+    /// A completion with librbd's order: `is_complete` turns true after the callback returned.
     pub fn new(callback: Option<Callback>) -> Arc<Completion> {
+        Self::build(callback, false)
+    }
+
+    /// A completion with librados's order: `is_complete` is already true inside the callback.
+    pub fn new_rados(callback: Option<Callback>) -> Arc<Completion> {
+        Self::build(callback, true)
+    }
+
+    fn build(callback: Option<Callback>, complete_before_callback: bool) -> Arc<Completion> {
         Arc::new(Completion {
             ret: AtomicI64::new(0),
             complete: AtomicBool::new(false),
+            complete_before_callback,
             lock: Mutex::new(false),
             cv: Condvar::new(),
             callback: Mutex::new(callback),
@@ -123,6 +137,9 @@ impl Completion {
 
     pub(crate) fn finish(&self, ret: i64) {
         self.ret.store(ret, Ordering::Release);
+        if self.complete_before_callback {
+            self.complete.store(true, Ordering::Release);
+        }
         let cb = self.callback.lock().take();
         if let Some(cb) = cb {
             // A panicking callback must not take the worker (and with it every later request)

@@ -31,7 +31,7 @@ fn make(cb_arg: *mut c_void, cb: rados_callback_t, pc: *mut rados_completion_t) 
             unsafe { f(h as rados_completion_t, arg as *mut c_void) }
         }) as rbdshim_core::aio::Callback
     });
-    let comp = Completion::new(callback);
+    let comp = Completion::new_rados(callback);
     let h = Handle::into_raw(TAG_RADOS_COMP, RadosCompletion { comp, arg });
     cell.store(h as usize, std::sync::atomic::Ordering::Release);
     // SAFETY: out-pointer from the caller.

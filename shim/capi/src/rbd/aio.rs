@@ -44,8 +44,13 @@ pub unsafe extern "C" fn rbd_aio_create_completion(
         let arg = cb_arg as usize;
         let callback: rbdshim_core::aio::Callback = Box::new(move |_ret: i64| {
             let h = s2.handle.load(Ordering::Acquire);
-            // Queue first: the user's callback may release the completion.
+            // As librbd: the callback runs first, then the completion is queued for
+            // rbd_poll_io_events (fio asserts that a polled completion already ran its callback).
             let queue = s2.events.lock().clone();
+            if let Some(f) = complete_cb {
+                // SAFETY: the caller's callback with its own completion and argument.
+                unsafe { f(h as rbd_completion_t, arg as *mut c_void) };
+            }
             if let Some(q) = queue {
                 let mut ev = q.lock();
                 ev.done.push(h);
@@ -60,10 +65,6 @@ pub unsafe extern "C" fn rbd_aio_create_completion(
                         }
                     }
                 }
-            }
-            if let Some(f) = complete_cb {
-                // SAFETY: the caller's callback with its own completion and argument.
-                unsafe { f(h as rbd_completion_t, arg as *mut c_void) };
             }
         });
         let comp = Completion::new(Some(callback));
