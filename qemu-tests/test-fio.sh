@@ -8,7 +8,7 @@ shim qemu-img create -f raw rbd:rbd/fio 64M >/dev/null
 # fio exits 0 even after verification errors in some versions: also require "err= 0".
 fio_ok() {
   local out
-  out=$(shim timeout 300 fio --output-format=normal "$@" 2>&1)
+  out=$(cd "$WORK" && shim timeout 300 fio --output-format=normal --verify_state_save=0 "$@" 2>&1)
   local rc=$?
   if [ $rc -eq 0 ] && grep -q "err= 0" <<<"$out" && ! grep -qiE "verify: bad|error" <<<"$out"; then
     return 0
