@@ -35,7 +35,7 @@ apt_install build-essential pkg-config
 # Ceph's headers, to check our ABI against theirs.
 apt_install librbd-dev librados-dev
 # Programs the end-to-end suites drive.
-apt_install fio
+apt_install fio python3-rbd python3-rados libvirt-daemon libvirt-daemon-driver-storage-rbd libvirt-clients busybox-static
 if ! dpkg-query -W -f='${Status}' qemu-block-extra 2>/dev/null | grep -q "install ok installed"; then
   add_backports
   if [ $updated -eq 0 ]; then apt-get update -q; updated=1; fi

@@ -12,6 +12,10 @@ cargo fmt --all -- --check
 echo "== build"
 cargo build --workspace --all-targets
 
+echo "== generated code is current (C ABI stubs, COMPAT.md, include/)"
+python3 scripts/gen-capi-stubs.py --check
+cargo run -q -p rbdshim-gen-headers -- --check
+
 echo "== unit and integration tests"
 set +e
 cargo test --workspace 2>&1 | tee target/test-output.txt

@@ -244,37 +244,101 @@ pub unsafe extern "C" fn rbd_stat(image: rbd_image_t, info: *mut rbd_image_info_
     })
 }
 
-macro_rules! getter {
-    ($name:ident, $t:ty, |$i:ident| $e:expr) => {
-        #[no_mangle]
-        pub unsafe extern "C" fn $name(image: rbd_image_t, v: *mut $t) -> c_int {
-            guard(stringify!($name), || {
-                // SAFETY: handle from the caller.
-                let $i = unsafe { img(image)? };
-                let value: $t = $e;
-                // SAFETY: out-pointer from the caller.
-                unsafe { out(v, value)? };
-                Ok(0)
-            })
-        }
-    };
+/// Writes a property into an out-pointer.
+unsafe fn get<T>(
+    name: &'static str,
+    image: rbd_image_t,
+    v: *mut T,
+    f: impl FnOnce(&Image) -> Result<T, Error>,
+) -> c_int {
+    guard(name, || {
+        // SAFETY: handle from the caller.
+        let i = unsafe { img(image)? };
+        let value = f(&i)?;
+        // SAFETY: out-pointer from the caller.
+        unsafe { out(v, value)? };
+        Ok(0)
+    })
 }
 
-getter!(rbd_get_size, u64, |i| i.size()?);
-getter!(rbd_get_features, u64, |i| i.features()?);
-getter!(rbd_get_op_features, u64, |i| i.op_features()?);
-getter!(rbd_get_flags, u64, |i| i.flags()?);
-getter!(rbd_get_stripe_unit, u64, |i| i.stripe_unit()?);
-getter!(rbd_get_stripe_count, u64, |i| i.stripe_count()?);
-getter!(rbd_get_old_format, u8, |i| {
-    i.size()?;
-    0
-});
-getter!(rbd_get_overlap, u64, |i| i.overlap()?);
-getter!(rbd_get_create_timestamp, timespec, |i| ts(i.create_timestamp()?));
-getter!(rbd_get_modify_timestamp, timespec, |i| ts(i.modify_timestamp()?));
-getter!(rbd_get_access_timestamp, timespec, |i| ts(i.access_timestamp()?));
-getter!(rbd_is_exclusive_lock_owner, c_int, |i| i.is_exclusive_lock_owner()? as c_int);
+#[no_mangle]
+pub unsafe extern "C" fn rbd_get_size(image: rbd_image_t, v: *mut u64) -> c_int {
+    // SAFETY: arguments from the caller.
+    unsafe { get("rbd_get_size", image, v, |i| Ok(i.size()?)) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn rbd_get_features(image: rbd_image_t, v: *mut u64) -> c_int {
+    // SAFETY: arguments from the caller.
+    unsafe { get("rbd_get_features", image, v, |i| Ok(i.features()?)) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn rbd_get_op_features(image: rbd_image_t, v: *mut u64) -> c_int {
+    // SAFETY: arguments from the caller.
+    unsafe { get("rbd_get_op_features", image, v, |i| Ok(i.op_features()?)) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn rbd_get_flags(image: rbd_image_t, v: *mut u64) -> c_int {
+    // SAFETY: arguments from the caller.
+    unsafe { get("rbd_get_flags", image, v, |i| Ok(i.flags()?)) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn rbd_get_stripe_unit(image: rbd_image_t, v: *mut u64) -> c_int {
+    // SAFETY: arguments from the caller.
+    unsafe { get("rbd_get_stripe_unit", image, v, |i| Ok(i.stripe_unit()?)) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn rbd_get_stripe_count(image: rbd_image_t, v: *mut u64) -> c_int {
+    // SAFETY: arguments from the caller.
+    unsafe { get("rbd_get_stripe_count", image, v, |i| Ok(i.stripe_count()?)) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn rbd_get_old_format(image: rbd_image_t, v: *mut u8) -> c_int {
+    // SAFETY: arguments from the caller.
+    unsafe {
+        get("rbd_get_old_format", image, v, |i| {
+            Ok({
+                i.size()?;
+                0
+            })
+        })
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn rbd_get_overlap(image: rbd_image_t, v: *mut u64) -> c_int {
+    // SAFETY: arguments from the caller.
+    unsafe { get("rbd_get_overlap", image, v, |i| Ok(i.overlap()?)) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn rbd_get_create_timestamp(image: rbd_image_t, v: *mut timespec) -> c_int {
+    // SAFETY: arguments from the caller.
+    unsafe { get("rbd_get_create_timestamp", image, v, |i| Ok(ts(i.create_timestamp()?))) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn rbd_get_modify_timestamp(image: rbd_image_t, v: *mut timespec) -> c_int {
+    // SAFETY: arguments from the caller.
+    unsafe { get("rbd_get_modify_timestamp", image, v, |i| Ok(ts(i.modify_timestamp()?))) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn rbd_get_access_timestamp(image: rbd_image_t, v: *mut timespec) -> c_int {
+    // SAFETY: arguments from the caller.
+    unsafe { get("rbd_get_access_timestamp", image, v, |i| Ok(ts(i.access_timestamp()?))) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn rbd_is_exclusive_lock_owner(image: rbd_image_t, v: *mut c_int) -> c_int {
+    // SAFETY: arguments from the caller.
+    unsafe { get("rbd_is_exclusive_lock_owner", image, v, |i| Ok(i.is_exclusive_lock_owner()? as c_int)) }
+}
 
 #[no_mangle]
 pub unsafe extern "C" fn rbd_get_data_pool_id(image: rbd_image_t) -> i64 {

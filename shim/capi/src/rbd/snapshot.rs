@@ -6,25 +6,50 @@ use crate::types::*;
 use libc::{c_char, c_int, c_void, size_t, timespec};
 use rbdshim_core::Error;
 
-macro_rules! by_name {
-    ($fn:ident, |$i:ident, $n:ident| $e:expr) => {
-        #[no_mangle]
-        pub unsafe extern "C" fn $fn(image: rbd_image_t, snapname: *const c_char) -> c_int {
-            guard(stringify!($fn), || {
-                // SAFETY: handle and string from the caller.
-                let ($i, $n) = unsafe { (img(image)?, cstr(snapname)?) };
-                $e?;
-                Ok(0)
-            })
-        }
-    };
+/// Runs a snapshot operation named by the caller.
+unsafe fn by_name(
+    name: &'static str,
+    image: rbd_image_t,
+    snapname: *const c_char,
+    f: impl FnOnce(&rbdshim_core::Image, &str) -> Result<(), Error>,
+) -> c_int {
+    guard(name, || {
+        // SAFETY: handle and string from the caller.
+        let (i, n) = unsafe { (img(image)?, cstr(snapname)?) };
+        f(&i, n)?;
+        Ok(0)
+    })
 }
 
-by_name!(rbd_snap_create, |i, n| i.snap_create(n));
-by_name!(rbd_snap_remove, |i, n| i.snap_remove(n));
-by_name!(rbd_snap_rollback, |i, n| i.snap_rollback(n));
-by_name!(rbd_snap_protect, |i, n| i.snap_protect(n));
-by_name!(rbd_snap_unprotect, |i, n| i.snap_unprotect(n));
+#[no_mangle]
+pub unsafe extern "C" fn rbd_snap_create(image: rbd_image_t, snapname: *const c_char) -> c_int {
+    // SAFETY: arguments from the caller.
+    unsafe { by_name("rbd_snap_create", image, snapname, |i, n| i.snap_create(n).map(|_| ())) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn rbd_snap_remove(image: rbd_image_t, snapname: *const c_char) -> c_int {
+    // SAFETY: arguments from the caller.
+    unsafe { by_name("rbd_snap_remove", image, snapname, |i, n| i.snap_remove(n)) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn rbd_snap_rollback(image: rbd_image_t, snapname: *const c_char) -> c_int {
+    // SAFETY: arguments from the caller.
+    unsafe { by_name("rbd_snap_rollback", image, snapname, |i, n| i.snap_rollback(n)) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn rbd_snap_protect(image: rbd_image_t, snapname: *const c_char) -> c_int {
+    // SAFETY: arguments from the caller.
+    unsafe { by_name("rbd_snap_protect", image, snapname, |i, n| i.snap_protect(n)) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn rbd_snap_unprotect(image: rbd_image_t, snapname: *const c_char) -> c_int {
+    // SAFETY: arguments from the caller.
+    unsafe { by_name("rbd_snap_unprotect", image, snapname, |i, n| i.snap_unprotect(n)) }
+}
 
 #[no_mangle]
 pub unsafe extern "C" fn rbd_snap_create2(

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Ceph's own Python bindings (Debian's python3-rbd / python3-rados, Cython modules that load
+# librbd.so.1 / librados.so.2 with RTLD_NOW) running a full scenario on our libraries.
+. "$(dirname "$0")/lib.sh"
+
+PY=/usr/bin/python3
+check "Ceph's rados and rbd modules import over our libraries" shim "$PY" -c "import rados, rbd"
+check "create / write / read / snapshot / clone / flatten / remove" shim timeout 120 "$PY" "$(dirname "$0")/py/ceph_scenario.py"
+# It ran on our store, not on a Ceph cluster: the pool it made is in the file backend.
+check "the scenario's pool lives in our store" grep -rqs '"pyrbd"' "$WORK/store/pools"
+finish
