@@ -35,14 +35,21 @@ apt_install build-essential pkg-config
 # Ceph's headers, to check our ABI against theirs.
 apt_install librbd-dev librados-dev
 # Programs the end-to-end suites drive.
-apt_install fio python3-rbd python3-rados libvirt-daemon libvirt-daemon-driver-storage-rbd libvirt-clients busybox-static
-if ! dpkg-query -W -f='${Status}' qemu-block-extra 2>/dev/null | grep -q "install ok installed"; then
+apt_install fio gcc libc6-dev python3-rbd python3-rados libvirt-daemon libvirt-daemon-driver-storage-rbd libvirt-clients busybox-static
+# QEMU's rbd module and system emulator, from the suite of the preinstalled qemu-utils.
+need_bpo=()
+for p in qemu-block-extra qemu-system-x86; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_bpo+=("$p")
+done
+if [ ${#need_bpo[@]} -gt 0 ]; then
   add_backports
   if [ $updated -eq 0 ]; then apt-get update -q; updated=1; fi
   qv=$(dpkg-query -W -f='${Version}' qemu-utils 2>/dev/null || true)
   if [ -n "$qv" ]; then
-    apt-get install -y -q --no-install-recommends -t bookworm-backports "qemu-block-extra=$qv"
+    pinned=()
+    for p in "${need_bpo[@]}"; do pinned+=("$p=$qv"); done
+    apt-get install -y -q --no-install-recommends -t bookworm-backports "${pinned[@]}"
   else
-    apt-get install -y -q --no-install-recommends -t bookworm-backports qemu-utils qemu-block-extra
+    apt-get install -y -q --no-install-recommends -t bookworm-backports qemu-utils "${need_bpo[@]}"
   fi
 fi

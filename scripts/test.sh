@@ -26,8 +26,8 @@ bash qemu-tests/run-all.sh 2>&1 | tee target/e2e-output.txt
 e2e_rc=${PIPESTATUS[0]}
 set -e
 
-passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' target/test-output.txt | awk '{s+=$4} END {print s+0}')
-failed=$(grep -Eo 'test result: FAILED\. [0-9]+ passed; [0-9]+ failed' target/test-output.txt | awk '{s+=$6} END {print s+0}')
+passed=$( (grep -Eo 'test result: (ok|FAILED)\. [0-9]+ passed' target/test-output.txt || true) | awk '{s+=$4} END {print s+0}')
+failed=$( (grep -Eo 'test result: FAILED\. [0-9]+ passed; [0-9]+ failed' target/test-output.txt || true) | awk '{s+=$6} END {print s+0}')
 e2e_pass=$(sed -nE 's/^end-to-end: ([0-9]+) passed, ([0-9]+) failed$/\1/p' target/e2e-output.txt | tail -1)
 e2e_fail=$(sed -nE 's/^end-to-end: ([0-9]+) passed, ([0-9]+) failed$/\2/p' target/e2e-output.txt | tail -1)
 echo "$((passed + ${e2e_pass:-0})) passed, $((failed + ${e2e_fail:-1})) failed"
