@@ -1,0 +1,79 @@
+/* Bad input at the C boundary: NULL, closed and mismatched handles, NULL buffers and out-
+ * pointers, impossible sizes. Ceph crashes on most of these; we must return -EINVAL (or the
+ * errno Ceph gives where it gives one) and keep running. Prints one line per case. */
+#include <errno.h>
+#include <rados/librados.h>
+#include <rbd/librbd.h>
+#include <stdio.h>
+#include <string.h>
+
+static int failures;
+#define EXPECT(expr, want) do { long _r = (long)(expr); if (_r != (long)(want)) { \
+  printf("FAIL %s = %ld, want %ld\n", #expr, _r, (long)(want)); failures++; } else printf("ok %s\n", #expr); } while (0)
+
+int main(void) {
+  rados_t c;
+  rados_ioctx_t io;
+  rbd_image_t img;
+  rbd_image_info_t info;
+  char buf[64];
+  int order = 0;
+
+  EXPECT(rados_connect(NULL), -EINVAL);
+  EXPECT(rados_ioctx_create(NULL, "rbd", &io), -EINVAL);
+  EXPECT(rbd_stat(NULL, &info, sizeof info), -EINVAL);
+  EXPECT(rbd_read(NULL, 0, 1, buf), -EINVAL);
+  EXPECT(rbd_close(NULL), -EINVAL);
+  EXPECT(rados_create(&c, NULL), 0);
+  EXPECT(rados_ioctx_create(c, "rbd", &io), -ENOTCONN);
+  EXPECT(rados_connect(c), 0);
+  EXPECT(rados_connect(c), -EISCONN);
+  EXPECT(rados_conf_set(c, NULL, "x"), -EINVAL);
+  EXPECT(rados_ioctx_create(c, NULL, &io), -EINVAL);
+  EXPECT(rados_ioctx_create(c, "rbd", NULL), -EINVAL);
+  EXPECT(rados_ioctx_create(c, "no-such-pool", &io), -ENOENT);
+  EXPECT(rados_ioctx_create(c, "rbd", &io), 0);
+  EXPECT(rbd_create(io, "", 1 << 20, &order), -EINVAL);
+  EXPECT(rbd_create(io, "x", 1 << 20, NULL), -EINVAL);
+  order = 64;
+  EXPECT(rbd_create(io, "x", 1 << 20, &order), -EDOM);
+  order = 0;
+  EXPECT(rbd_create(io, "x", 1 << 20, &order), 0);
+  EXPECT(rbd_create(io, "x", 1 << 20, &order), -EEXIST);
+  EXPECT(errno, EEXIST);
+  EXPECT(rbd_open(io, "x", NULL, NULL), -EINVAL);
+  EXPECT(rbd_open(io, "missing", &img, NULL), -ENOENT);
+  EXPECT(rbd_open((rados_ioctx_t)c, "x", &img, NULL), -EINVAL); /* a rados_t is not an ioctx */
+  EXPECT(rbd_open(io, "x", &img, NULL), 0);
+  EXPECT(rbd_stat(img, &info, 10), -ERANGE);
+  EXPECT(rbd_stat(img, NULL, sizeof info), -EINVAL);
+  EXPECT(rbd_read(img, 0, 16, NULL), -EINVAL);
+  EXPECT(rbd_write(img, 0, 16, NULL), -EINVAL);
+  EXPECT(rbd_write(img, 1 << 20, 1, "x"), -EINVAL);
+  EXPECT(rbd_read(img, (uint64_t)-1, 1, buf), -EINVAL);
+  EXPECT(rbd_discard(img, 0, (uint64_t)1 << 40), -EINVAL);
+  EXPECT(rbd_snap_create(img, NULL), -EINVAL);
+  EXPECT(rbd_snap_create(img, "s"), 0);
+  EXPECT(rbd_snap_create(img, "s"), -EEXIST);
+  EXPECT(rbd_aio_write(img, 0, 1, "x", NULL), -EINVAL);
+  EXPECT(rbd_aio_readv(img, NULL, 1, 0, NULL), -EINVAL);
+  EXPECT(rbd_diff_iterate2(img, NULL, 0, 1, 0, 0, NULL, NULL), -EINVAL);
+  EXPECT(rbd_close(img), 0);
+  EXPECT(rbd_close(img), -EINVAL);                 /* closed handle */
+  EXPECT(rbd_read(img, 0, 1, buf), -EINVAL);
+  EXPECT(rbd_remove(io, "x"), -ENOTEMPTY);
+  EXPECT(rbd_list2(io, NULL, NULL), -EINVAL);
+  size_t n = 0;
+  EXPECT(rbd_list(io, NULL, &n), -ERANGE);
+  EXPECT(n, 2);
+  EXPECT(rbd_encryption_load(NULL, 0, NULL, 0), -EINVAL);
+  rados_ioctx_destroy(io);
+  rados_ioctx_destroy(io);                          /* twice: ignored */
+  EXPECT(rbd_create(io, "y", 1, &order), -EINVAL);
+  rados_shutdown(c);
+  rados_shutdown(c);
+  rados_shutdown(NULL);
+  EXPECT(rados_connect(c), -EINVAL);
+  printf("%d failures\n", failures);
+  return failures != 0;
+}
