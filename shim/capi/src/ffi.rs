@@ -32,8 +32,24 @@ pub fn set_errno(e: c_int) {
     unsafe { *libc::__errno_location() = e };
 }
 
+static LOG_INIT: std::sync::Once = std::sync::Once::new();
+
+/// Logging is off unless RBDSHIM_LOG names a level or filter ("debug", "rbdshim_core=trace");
+/// it then goes to stderr, never to stdout (clients such as qemu-img print results there).
+fn init_logging() {
+    LOG_INIT.call_once(|| {
+        if let Ok(filter) = std::env::var("RBDSHIM_LOG") {
+            let _ = tracing_subscriber::fmt()
+                .with_writer(std::io::stderr)
+                .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                .try_init();
+        }
+    });
+}
+
 /// Runs an entry point: panics become -EIO (logged), errors become -errno and set `errno`.
 pub fn guard<R: FfiRet>(name: &'static str, f: impl FnOnce() -> Result<R, Error>) -> R {
+    init_logging();
     let r = match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(v)) => v,
         Ok(Err(e)) => {
