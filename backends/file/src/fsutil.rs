@@ -51,35 +51,30 @@ pub fn open_rw(path: &Path, create: bool) -> std::io::Result<File> {
 
 /// Replaces `path` with `data` atomically: a crash leaves either the old or the new content.
 pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
-    let dir = path.parent().ok_or(Error::InvalidArgument("path without parent"))?;
-    let tmp = dir.join(format!(".tmp.{}.{}", std::process::id(), rand::random::<u64>()));
-    let result = (|| -> Result<()> {
-        let mut f = OpenOptions::new().write(true).create_new(true).mode(FILE_MODE).open(&tmp)?;
-        f.write_all(data)?;
-        f.sync_data()?;
-        fs::rename(&tmp, path)?;
-        sync_dir(dir);
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+    publish(path, data, |tmp, path| Ok(fs::rename(tmp, path)?))
 }
 
 /// Like [`write_atomic`] but fails with `Exists` if `path` exists.
 pub fn create_atomic(path: &Path, data: &[u8]) -> Result<()> {
+    // link() refuses to replace, which gives create-exclusive semantics atomically.
+    publish(path, data, |tmp, path| {
+        fs::hard_link(tmp, path).map_err(|e| match e.kind() {
+            ErrorKind::AlreadyExists => Error::Exists,
+            _ => Error::from(e),
+        })
+    })
+}
+
+/// Writes `data` to a synced temporary file beside `path`, lets `install` put it in place,
+/// syncs the directory, and never leaves the temporary file behind.
+fn publish(path: &Path, data: &[u8], install: impl FnOnce(&Path, &Path) -> Result<()>) -> Result<()> {
     let dir = path.parent().ok_or(Error::InvalidArgument("path without parent"))?;
     let tmp = dir.join(format!(".tmp.{}.{}", std::process::id(), rand::random::<u64>()));
     let result = (|| -> Result<()> {
         let mut f = OpenOptions::new().write(true).create_new(true).mode(FILE_MODE).open(&tmp)?;
         f.write_all(data)?;
         f.sync_data()?;
-        // link() refuses to replace, which gives create-exclusive semantics atomically.
-        fs::hard_link(&tmp, path).map_err(|e| match e.kind() {
-            ErrorKind::AlreadyExists => Error::Exists,
-            _ => Error::from(e),
-        })?;
+        install(&tmp, path)?;
         sync_dir(dir);
         Ok(())
     })();

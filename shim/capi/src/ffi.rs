@@ -265,6 +265,29 @@ pub unsafe fn put_str_list(dst: *mut c_char, len: *mut size_t, items: &[String])
     Ok(need)
 }
 
+/// Fills a caller's array with one entry per item (the `size_t *max` protocol): `*max` is set
+/// to the number of items, and -ERANGE is returned if the array is too small.
+///
+/// # Safety
+/// `max` is valid; `dst` is valid for `*max` entries.
+pub unsafe fn put_array<T, U>(items: &[T], dst: *mut U, max: *mut size_t, f: impl Fn(&T) -> U) -> Result<(), Error> {
+    // SAFETY: in/out count from the caller.
+    let cap = unsafe { inp(max)? };
+    // SAFETY: as above.
+    unsafe { out(max, items.len())? };
+    if cap < items.len() {
+        return Err(Error::Range);
+    }
+    if !items.is_empty() && dst.is_null() {
+        return Err(Error::InvalidArgument("NULL output array"));
+    }
+    for (k, item) in items.iter().enumerate() {
+        // SAFETY: dst has cap >= len entries by contract.
+        unsafe { dst.add(k).write(f(item)) };
+    }
+    Ok(())
+}
+
 /// A C string allocated with libc's malloc, for structs the caller frees with our cleanup
 /// functions (or, for some APIs, with free()).
 pub fn malloc_str(s: &str) -> *mut c_char {

@@ -230,29 +230,17 @@ unsafe fn put_children(
     images: *mut rbd_linked_image_spec_t,
     max_images: *mut size_t,
 ) -> Result<c_int, Error> {
-    // SAFETY: in/out count from the caller.
-    let cap = unsafe { inp(max_images)? };
-    // SAFETY: as above.
-    unsafe { out(max_images, list.len())? };
-    if cap < list.len() {
-        return Err(Error::Range);
-    }
-    if !list.is_empty() && images.is_null() {
-        return Err(Error::InvalidArgument("NULL output array"));
-    }
-    for (k, c) in list.iter().enumerate() {
-        // SAFETY: images has cap entries by contract.
-        unsafe {
-            images.add(k).write(rbd_linked_image_spec_t {
-                pool_id: c.pool_id,
-                pool_name: malloc_str(&c.pool_name),
-                pool_namespace: malloc_str(&c.namespace),
-                image_id: malloc_str(&c.image_id),
-                image_name: malloc_str(&c.image_name),
-                trash: c.trash,
-            })
-        };
-    }
+    // SAFETY: output array and count from the caller.
+    unsafe {
+        put_array(list, images, max_images, |c| rbd_linked_image_spec_t {
+            pool_id: c.pool_id,
+            pool_name: malloc_str(&c.pool_name),
+            pool_namespace: malloc_str(&c.namespace),
+            image_id: malloc_str(&c.image_id),
+            image_name: malloc_str(&c.image_name),
+            trash: c.trash,
+        })?
+    };
     Ok(0)
 }
 

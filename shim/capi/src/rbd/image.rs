@@ -481,20 +481,13 @@ pub unsafe extern "C" fn rbd_list2(io: rados_ioctx_t, images: *mut rbd_image_spe
     guard("rbd_list2", || {
         // SAFETY: handle from the caller.
         let list = manage::list2(&unsafe { self::io(io)? })?;
-        // SAFETY: in/out count from the caller.
-        let cap = unsafe { inp(max_images)? };
-        // SAFETY: as above.
-        unsafe { out(max_images, list.len())? };
-        if cap < list.len() {
-            return Err(Error::Range);
-        }
-        if !list.is_empty() && images.is_null() {
-            return Err(Error::InvalidArgument("NULL images"));
-        }
-        for (k, (id, name)) in list.iter().enumerate() {
-            // SAFETY: images has cap >= len entries by contract.
-            unsafe { images.add(k).write(rbd_image_spec_t { id: malloc_str(id), name: malloc_str(name) }) };
-        }
+        // SAFETY: output array and count from the caller.
+        unsafe {
+            put_array(&list, images, max_images, |(id, name)| rbd_image_spec_t {
+                id: malloc_str(id),
+                name: malloc_str(name),
+            })?
+        };
         Ok(0)
     })
 }

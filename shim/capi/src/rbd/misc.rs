@@ -282,26 +282,14 @@ pub unsafe extern "C" fn rbd_watchers_list(
     guard("rbd_watchers_list", || {
         // SAFETY: handle from the caller.
         let list = unsafe { img(image)? }.watchers()?;
-        // SAFETY: in/out count from the caller.
-        let cap = unsafe { inp(max_watchers)? };
-        // SAFETY: as above.
-        unsafe { out(max_watchers, list.len())? };
-        if cap < list.len() {
-            return Err(Error::Range);
-        }
-        if !list.is_empty() && watchers.is_null() {
-            return Err(Error::InvalidArgument("NULL output array"));
-        }
-        for (k, w) in list.iter().enumerate() {
-            // SAFETY: watchers has cap entries.
-            unsafe {
-                watchers.add(k).write(rbd_image_watcher_t {
-                    addr: malloc_str(&w.addr),
-                    id: w.id as i64,
-                    cookie: w.cookie,
-                })
-            };
-        }
+        // SAFETY: output array and count from the caller.
+        unsafe {
+            put_array(&list, watchers, max_watchers, |w| rbd_image_watcher_t {
+                addr: malloc_str(&w.addr),
+                id: w.id as i64,
+                cookie: w.cookie,
+            })?
+        };
         Ok(0)
     })
 }
@@ -373,20 +361,8 @@ pub unsafe extern "C" fn rbd_trash_list(
     guard("rbd_trash_list", || {
         // SAFETY: handle from the caller.
         let list = manage::trash_list(&unsafe { self::io(io)? })?;
-        // SAFETY: in/out count from the caller.
-        let cap = unsafe { inp(num_entries)? };
-        // SAFETY: as above.
-        unsafe { out(num_entries, list.len())? };
-        if cap < list.len() {
-            return Err(Error::Range);
-        }
-        if !list.is_empty() && trash_entries.is_null() {
-            return Err(Error::InvalidArgument("NULL output array"));
-        }
-        for (k, e) in list.iter().enumerate() {
-            // SAFETY: trash_entries has cap entries.
-            unsafe { trash_entries.add(k).write(trash_info(e)) };
-        }
+        // SAFETY: output array and count from the caller.
+        unsafe { put_array(&list, trash_entries, num_entries, trash_info)? };
         to_c_int(list.len() as u64)
     })
 }
