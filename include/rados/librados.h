@@ -787,7 +787,7 @@ void rados_read_op_omap_get_keys2(rados_read_op_t read_op,
                                   const char *start_after,
                                   uint64_t max_return,
                                   rados_omap_iter_t *iter,
-                                  unsigned char *pmore,
+                                  uint8_t *pmore,
                                   int *prval);
 
 void rados_read_op_omap_get_vals(rados_read_op_t read_op,
@@ -802,7 +802,7 @@ void rados_read_op_omap_get_vals2(rados_read_op_t read_op,
                                   const char *filter_prefix,
                                   uint64_t max_return,
                                   rados_omap_iter_t *iter,
-                                  unsigned char *pmore,
+                                  uint8_t *pmore,
                                   int *prval);
 
 void rados_read_op_omap_get_vals_by_keys(rados_read_op_t read_op,
@@ -818,7 +818,7 @@ void rados_read_op_omap_get_vals_by_keys2(rados_read_op_t read_op,
                                           rados_omap_iter_t *iter,
                                           int *prval);
 
-int rados_read_op_operate(rados_read_op_t read_op, rados_ioctx_t io, const char *oid, int flags);
+int rados_read_op_operate(rados_read_op_t read_op, rados_ioctx_t io, const char *oid, int _flags);
 
 void rados_read_op_read(rados_read_op_t read_op,
                         uint64_t offset,

@@ -86,7 +86,11 @@ pub const TAG_IMAGE: u64 = 0x7262_7368_696d_6167;
 pub const TAG_RBD_COMP: u64 = 0x7262_7368_7262_6463;
 pub const TAG_RADOS_COMP: u64 = 0x7262_7368_7261_6463;
 pub const TAG_OPTS: u64 = 0x7262_7368_6f70_7473;
-pub const TAG_OTHER: u64 = 0x7262_7368_6f74_6872;
+pub const TAG_WRITE_OP: u64 = 0x7262_7368_7772_6f70;
+pub const TAG_READ_OP: u64 = 0x7262_7368_7264_6f70;
+pub const TAG_OMAP_ITER: u64 = 0x7262_7368_6f6d_6170;
+pub const TAG_XATTR_ITER: u64 = 0x7262_7368_7861_7474;
+pub const TAG_LIST_CTX: u64 = 0x7262_7368_6c69_7374;
 
 impl<T> Handle<T> {
     pub fn into_raw(tag: u64, obj: T) -> *mut libc::c_void {

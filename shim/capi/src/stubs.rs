@@ -9,7 +9,7 @@ use crate::types::{
     rados_read_op_t, rados_t, rados_write_op_t, rados_xattrs_iter_t, rbd_child_info_t, rbd_completion_t,
     rbd_image_options_t, rbd_image_t, rbd_pool_stats_t, rbd_update_callback_t,
 };
-use libc::{c_char, c_int, c_uchar, c_uint, c_void, size_t, ssize_t, time_t, timespec, timeval};
+use libc::{c_char, c_int, c_void, size_t, ssize_t, time_t, timespec, timeval};
 
 // C types of Ceph's headers that only these stubs use.
 
@@ -508,11 +508,6 @@ pub unsafe extern "C" fn rados_cmpext(
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn rados_create_read_op() -> rados_read_op_t {
-    std::ptr::null_mut()
-}
-
-#[no_mangle]
 pub unsafe extern "C" fn rados_create_with_context(cluster: *mut rados_t, cct: rados_config_t) -> c_int {
     -libc::EOPNOTSUPP
 }
@@ -572,28 +567,6 @@ pub unsafe extern "C" fn rados_get_min_compatible_osd(cluster: rados_t, require_
 
 #[no_mangle]
 pub unsafe extern "C" fn rados_getaddrs(cluster: rados_t, addrs: *mut *mut c_char) -> c_int {
-    -libc::EOPNOTSUPP
-}
-
-#[no_mangle]
-pub unsafe extern "C" fn rados_getxattrs(
-    io: rados_ioctx_t,
-    oid: *const c_char,
-    iter: *mut rados_xattrs_iter_t,
-) -> c_int {
-    -libc::EOPNOTSUPP
-}
-
-#[no_mangle]
-pub unsafe extern "C" fn rados_getxattrs_end(iter: rados_xattrs_iter_t) {}
-
-#[no_mangle]
-pub unsafe extern "C" fn rados_getxattrs_next(
-    iter: rados_xattrs_iter_t,
-    name: *mut *const c_char,
-    val: *mut *const c_char,
-    len: *mut size_t,
-) -> c_int {
     -libc::EOPNOTSUPP
 }
 
@@ -843,9 +816,6 @@ pub unsafe extern "C" fn rados_monitor_log2(
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn rados_nobjects_list_close(ctx: rados_list_ctx_t) {}
-
-#[no_mangle]
 pub unsafe extern "C" fn rados_nobjects_list_get_cursor(
     ctx: rados_list_ctx_t,
     cursor: *mut rados_object_list_cursor,
@@ -856,34 +826,6 @@ pub unsafe extern "C" fn rados_nobjects_list_get_cursor(
 #[no_mangle]
 pub unsafe extern "C" fn rados_nobjects_list_get_pg_hash_position(ctx: rados_list_ctx_t) -> u32 {
     0
-}
-
-#[no_mangle]
-pub unsafe extern "C" fn rados_nobjects_list_next(
-    ctx: rados_list_ctx_t,
-    entry: *mut *const c_char,
-    key: *mut *const c_char,
-    nspace: *mut *const c_char,
-) -> c_int {
-    -libc::EOPNOTSUPP
-}
-
-#[no_mangle]
-pub unsafe extern "C" fn rados_nobjects_list_next2(
-    ctx: rados_list_ctx_t,
-    entry: *mut *const c_char,
-    key: *mut *const c_char,
-    nspace: *mut *const c_char,
-    entry_size: *mut size_t,
-    key_size: *mut size_t,
-    nspace_size: *mut size_t,
-) -> c_int {
-    -libc::EOPNOTSUPP
-}
-
-#[no_mangle]
-pub unsafe extern "C" fn rados_nobjects_list_open(io: rados_ioctx_t, ctx: *mut rados_list_ctx_t) -> c_int {
-    -libc::EOPNOTSUPP
 }
 
 #[no_mangle]
@@ -1015,35 +957,6 @@ pub unsafe extern "C" fn rados_objects_list_open(io: rados_ioctx_t, ctx: *mut ra
 
 #[no_mangle]
 pub unsafe extern "C" fn rados_objects_list_seek(ctx: rados_list_ctx_t, pos: u32) -> u32 {
-    0
-}
-
-#[no_mangle]
-pub unsafe extern "C" fn rados_omap_get_end(iter: rados_omap_iter_t) {}
-
-#[no_mangle]
-pub unsafe extern "C" fn rados_omap_get_next(
-    iter: rados_omap_iter_t,
-    key: *mut *mut c_char,
-    val: *mut *mut c_char,
-    len: *mut size_t,
-) -> c_int {
-    -libc::EOPNOTSUPP
-}
-
-#[no_mangle]
-pub unsafe extern "C" fn rados_omap_get_next2(
-    iter: rados_omap_iter_t,
-    key: *mut *mut c_char,
-    val: *mut *mut c_char,
-    key_len: *mut size_t,
-    val_len: *mut size_t,
-) -> c_int {
-    -libc::EOPNOTSUPP
-}
-
-#[no_mangle]
-pub unsafe extern "C" fn rados_omap_iter_size(iter: rados_omap_iter_t) -> c_uint {
     0
 }
 
@@ -1228,44 +1141,11 @@ pub unsafe extern "C" fn rados_read_op_omap_get_keys(
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn rados_read_op_omap_get_keys2(
-    read_op: rados_read_op_t,
-    start_after: *const c_char,
-    max_return: u64,
-    iter: *mut rados_omap_iter_t,
-    pmore: *mut c_uchar,
-    prval: *mut c_int,
-) {
-}
-
-#[no_mangle]
 pub unsafe extern "C" fn rados_read_op_omap_get_vals(
     read_op: rados_read_op_t,
     start_after: *const c_char,
     filter_prefix: *const c_char,
     max_return: u64,
-    iter: *mut rados_omap_iter_t,
-    prval: *mut c_int,
-) {
-}
-
-#[no_mangle]
-pub unsafe extern "C" fn rados_read_op_omap_get_vals2(
-    read_op: rados_read_op_t,
-    start_after: *const c_char,
-    filter_prefix: *const c_char,
-    max_return: u64,
-    iter: *mut rados_omap_iter_t,
-    pmore: *mut c_uchar,
-    prval: *mut c_int,
-) {
-}
-
-#[no_mangle]
-pub unsafe extern "C" fn rados_read_op_omap_get_vals_by_keys(
-    read_op: rados_read_op_t,
-    keys: *const *const c_char,
-    keys_len: size_t,
     iter: *mut rados_omap_iter_t,
     prval: *mut c_int,
 ) {
@@ -1280,16 +1160,6 @@ pub unsafe extern "C" fn rados_read_op_omap_get_vals_by_keys2(
     iter: *mut rados_omap_iter_t,
     prval: *mut c_int,
 ) {
-}
-
-#[no_mangle]
-pub unsafe extern "C" fn rados_read_op_operate(
-    read_op: rados_read_op_t,
-    io: rados_ioctx_t,
-    oid: *const c_char,
-    flags: c_int,
-) -> c_int {
-    -libc::EOPNOTSUPP
 }
 
 #[no_mangle]
@@ -1314,9 +1184,6 @@ pub unsafe extern "C" fn rados_read_op_stat(
     prval: *mut c_int,
 ) {
 }
-
-#[no_mangle]
-pub unsafe extern "C" fn rados_release_read_op(read_op: rados_read_op_t) {}
 
 #[no_mangle]
 pub unsafe extern "C" fn rados_rollback(io: rados_ioctx_t, oid: *const c_char, snapname: *const c_char) -> c_int {
@@ -1476,9 +1343,6 @@ pub unsafe extern "C" fn rados_write_op_exec(
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn rados_write_op_omap_clear(write_op: rados_write_op_t) {}
-
-#[no_mangle]
 pub unsafe extern "C" fn rados_write_op_omap_cmp(
     write_op: rados_write_op_t,
     key: *const c_char,
@@ -1502,50 +1366,12 @@ pub unsafe extern "C" fn rados_write_op_omap_cmp2(
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn rados_write_op_omap_rm_keys(
-    write_op: rados_write_op_t,
-    keys: *const *const c_char,
-    keys_len: size_t,
-) {
-}
-
-#[no_mangle]
-pub unsafe extern "C" fn rados_write_op_omap_rm_keys2(
-    write_op: rados_write_op_t,
-    keys: *const *const c_char,
-    key_lens: *const size_t,
-    keys_len: size_t,
-) {
-}
-
-#[no_mangle]
 pub unsafe extern "C" fn rados_write_op_omap_rm_range2(
     write_op: rados_write_op_t,
     key_begin: *const c_char,
     key_begin_len: size_t,
     key_end: *const c_char,
     key_end_len: size_t,
-) {
-}
-
-#[no_mangle]
-pub unsafe extern "C" fn rados_write_op_omap_set(
-    write_op: rados_write_op_t,
-    keys: *const *const c_char,
-    vals: *const *const c_char,
-    lens: *const size_t,
-    num: size_t,
-) {
-}
-
-#[no_mangle]
-pub unsafe extern "C" fn rados_write_op_omap_set2(
-    write_op: rados_write_op_t,
-    keys: *const *const c_char,
-    vals: *const *const c_char,
-    key_lens: *const size_t,
-    val_lens: *const size_t,
-    num: size_t,
 ) {
 }
 

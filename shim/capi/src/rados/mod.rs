@@ -5,6 +5,7 @@ mod aio;
 mod cluster;
 mod ioctx;
 mod object;
+mod omap;
 
 pub use aio::RadosCompletion;
 pub use cluster::RadosCluster;

@@ -171,6 +171,9 @@ pub(crate) enum WriteStep {
     Remove,
     SetXattr(String, Vec<u8>),
     RmXattr(String),
+    OmapSet(std::collections::BTreeMap<String, Vec<u8>>),
+    OmapRm(Vec<String>),
+    OmapClear,
 }
 
 #[derive(Default)]
@@ -193,6 +196,9 @@ impl WriteOp {
                 WriteStep::Remove => o.remove(loc, oid)?,
                 WriteStep::SetXattr(k, v) => o.xattr_set(loc, oid, &k, &v)?,
                 WriteStep::RmXattr(k) => o.xattr_remove(loc, oid, &k)?,
+                WriteStep::OmapSet(m) => o.omap_update(loc, oid, &m, &[])?,
+                WriteStep::OmapRm(keys) => o.omap_update(loc, oid, &Default::default(), &keys)?,
+                WriteStep::OmapClear => o.omap_clear(loc, oid)?,
             }
         }
         Ok(())
@@ -201,10 +207,10 @@ impl WriteOp {
 
 pub(crate) unsafe fn write_op(op: rados_write_op_t) -> Result<std::sync::Arc<WriteOp>, Error> {
     // SAFETY: forwarded handle contract.
-    unsafe { Handle::<WriteOp>::get(op, TAG_OTHER) }
+    unsafe { Handle::<WriteOp>::get(op, TAG_WRITE_OP) }
 }
 
-unsafe fn push(op: rados_write_op_t, step: WriteStep) {
+pub(crate) unsafe fn push(op: rados_write_op_t, step: WriteStep) {
     // SAFETY: forwarded handle contract.
     if let Ok(w) = unsafe { write_op(op) } {
         w.steps.lock().push(step);
@@ -213,13 +219,13 @@ unsafe fn push(op: rados_write_op_t, step: WriteStep) {
 
 #[no_mangle]
 pub unsafe extern "C" fn rados_create_write_op() -> rados_write_op_t {
-    Handle::into_raw(TAG_OTHER, WriteOp::default())
+    Handle::into_raw(TAG_WRITE_OP, WriteOp::default())
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn rados_release_write_op(op: rados_write_op_t) {
     // SAFETY: handle from the caller, not used after release.
-    unsafe { Handle::<WriteOp>::free(op, TAG_OTHER) }
+    unsafe { Handle::<WriteOp>::free(op, TAG_WRITE_OP) }
 }
 
 #[no_mangle]
