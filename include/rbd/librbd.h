@@ -365,7 +365,7 @@ int rbd_copy4(rbd_image_t src,
               rados_ioctx_t dest_io_ctx,
               const char *destname,
               rbd_image_options_t dest_opts,
-              size_t sparse_size);
+              size_t _sparse_size);
 
 int rbd_copy_with_progress(rbd_image_t image,
                            rados_ioctx_t dest_p,
@@ -391,7 +391,7 @@ int rbd_copy_with_progress4(rbd_image_t image,
                             rbd_image_options_t dest_opts,
                             librbd_progress_fn_t cb,
                             void *cbdata,
-                            size_t sparse_size);
+                            size_t _sparse_size);
 
 int rbd_create(rados_ioctx_t io, const char *name, uint64_t size, int *order);
 

@@ -49,6 +49,22 @@ def main():
                     pass
             with rbd.Image(io, "base", snapshot="gold", read_only=True) as at:
                 assert at.read(4095, 5) == b"hello"
+            with rbd.Image(io, "base") as img:
+                img.copy(io, "copied")
+                img.deep_copy(io, "deep")
+            with rbd.Image(io, "copied") as c:
+                assert c.read(4095, 5) == b"HELLO" and c.list_snaps() is not None
+                assert [s["name"] for s in c.list_snaps()] == []
+            with rbd.Image(io, "deep") as d:
+                assert [s["name"] for s in d.list_snaps()] == ["gold"]
+                assert d.read(4095, 5) == b"HELLO"
+                d.set_snap("gold")
+                assert d.read(4095, 5) == b"hello"
+                d.set_snap(None)
+                d.unprotect_snap("gold")
+                d.remove_snap("gold")
+            r.remove(io, "copied")
+            r.remove(io, "deep")
             try:
                 r.remove(io, "base")
                 raise AssertionError("removed an image with snapshots")

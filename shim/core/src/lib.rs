@@ -13,6 +13,7 @@ pub mod aio;
 pub mod clone;
 pub mod cluster;
 pub mod config;
+mod copy;
 pub mod diff;
 mod error;
 pub mod features;

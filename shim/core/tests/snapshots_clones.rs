@@ -245,3 +245,34 @@ fn snapshot_is_exact_for_concurrent_writers_in_process() {
     std::thread::sleep(std::time::Duration::from_millis(5));
     assert_eq!(u64::from_le_bytes(snap.read_vec(0, 8).unwrap().try_into().unwrap()), frozen);
 }
+
+#[test]
+fn copy_and_deep_copy() {
+    let e = env();
+    let img = e.create_order("src", 64 * 4096, 12);
+    img.write(100, b"one").unwrap();
+    img.metadata_set("k", "v").unwrap();
+    img.snap_create("s1").unwrap();
+    img.write(100, b"two").unwrap();
+    img.write(40 * 4096, b"far").unwrap();
+    img.snap_create("s2").unwrap();
+    img.discard(40 * 4096, 4096).unwrap();
+    img.write(5, b"head").unwrap();
+    img.copy_to(&e.io, "flat", &CreateOptions::default()).unwrap();
+    let flat = Image::open(&e.io, "flat", None, true).unwrap();
+    assert_eq!(flat.read_vec(0, 64 * 4096).unwrap(), img.read_vec(0, 64 * 4096).unwrap());
+    assert!(flat.snap_list().unwrap().is_empty());
+    assert_eq!(flat.metadata_get("k").unwrap(), "v");
+    assert_eq!(flat.du(None).unwrap(), 4096, "holes stay holes");
+    img.deep_copy_to(&e.io, "deep", &CreateOptions::default()).unwrap();
+    for s in ["s1", "s2"] {
+        let a = Image::open(&e.io, "src", Some(s), true).unwrap();
+        let b = Image::open(&e.io, "deep", Some(s), true).unwrap();
+        assert_eq!(a.read_vec(0, 64 * 4096).unwrap(), b.read_vec(0, 64 * 4096).unwrap(), "snapshot {s}");
+    }
+    let deep = Image::open(&e.io, "deep", None, true).unwrap();
+    assert_eq!(deep.read_vec(0, 64 * 4096).unwrap(), img.read_vec(0, 64 * 4096).unwrap());
+    assert_eq!(errno(img.copy_to(&e.io, "flat", &CreateOptions::default())), libc::EEXIST);
+    let small = e.create_order("small", 4096, 12);
+    assert_eq!(errno(img.copy_into(&small)), libc::EINVAL);
+}

@@ -2,6 +2,7 @@
 
 mod aio;
 mod clone;
+mod copy;
 mod image;
 mod io;
 mod misc;
