@@ -185,6 +185,17 @@ pub unsafe fn out<T>(p: *mut T, v: T) -> Result<(), Error> {
     Ok(())
 }
 
+/// Writes through an optional out-pointer (NULL: the caller does not want the value).
+///
+/// # Safety
+/// `p` is NULL or valid for a write of T.
+pub unsafe fn out_opt<T>(p: *mut T, v: T) {
+    if !p.is_null() {
+        // SAFETY: non-NULL and valid by contract.
+        unsafe { p.write(v) };
+    }
+}
+
 /// Reads an in/out pointer, refusing NULL.
 ///
 /// # Safety

@@ -209,15 +209,9 @@ pub unsafe extern "C" fn rados_cluster_fsid(cluster: rados_t, buf: *mut c_char, 
 pub unsafe extern "C" fn rados_version(major: *mut c_int, minor: *mut c_int, extra: *mut c_int) {
     // SAFETY: each pointer is NULL or valid, per the header's contract.
     unsafe {
-        if !major.is_null() {
-            *major = 3;
-        }
-        if !minor.is_null() {
-            *minor = 0;
-        }
-        if !extra.is_null() {
-            *extra = 0;
-        }
+        out_opt(major, 3);
+        out_opt(minor, 0);
+        out_opt(extra, 0);
     }
 }
 

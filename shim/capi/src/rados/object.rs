@@ -100,12 +100,8 @@ pub unsafe extern "C" fn rados_stat(
         let secs = st.mtime.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
         // SAFETY: optional out-pointers from the caller.
         unsafe {
-            if !psize.is_null() {
-                *psize = st.size;
-            }
-            if !pmtime.is_null() {
-                *pmtime = secs as time_t;
-            }
+            out_opt(psize, st.size);
+            out_opt(pmtime, secs as time_t);
         }
         Ok(0)
     })

@@ -155,18 +155,10 @@ pub unsafe extern "C" fn rados_omap_get_next2(
         let (k, v, kl, vl) = it.next().unwrap_or((std::ptr::null(), std::ptr::null(), 0, 0));
         // SAFETY: optional out-pointers from the caller.
         unsafe {
-            if !key.is_null() {
-                *key = k as *mut c_char;
-            }
-            if !val.is_null() {
-                *val = v as *mut c_char;
-            }
-            if !key_len.is_null() {
-                *key_len = kl;
-            }
-            if !val_len.is_null() {
-                *val_len = vl;
-            }
+            out_opt(key, k as *mut c_char);
+            out_opt(val, v as *mut c_char);
+            out_opt(key_len, kl);
+            out_opt(val_len, vl);
         }
         Ok(0)
     })
@@ -302,12 +294,10 @@ pub unsafe extern "C" fn rados_read_op_omap_get_vals_by_keys(
     unsafe { push_read(read_op, step) }
 }
 
-/// Writes an optional C out-value given as an address.
+/// Writes an optional C out-value given as an address (kept as usize so the step is Send).
 unsafe fn set<T>(addr: usize, v: T) {
-    if addr != 0 {
-        // SAFETY: an out-pointer the caller gave when adding the step.
-        unsafe { (addr as *mut T).write(v) };
-    }
+    // SAFETY: an out-pointer the caller gave when adding the step.
+    unsafe { out_opt(addr as *mut T, v) }
 }
 
 #[no_mangle]
@@ -449,24 +439,12 @@ pub unsafe extern "C" fn rados_nobjects_list_next2(
         g.1 += 1;
         // SAFETY: optional out-pointers from the caller; the strings live until close.
         unsafe {
-            if !entry.is_null() {
-                *entry = op;
-            }
-            if !key.is_null() {
-                *key = std::ptr::null();
-            }
-            if !nspace.is_null() {
-                *nspace = np;
-            }
-            if !entry_size.is_null() {
-                *entry_size = ol;
-            }
-            if !key_size.is_null() {
-                *key_size = 0;
-            }
-            if !nspace_size.is_null() {
-                *nspace_size = nl;
-            }
+            out_opt(entry, op);
+            out_opt(key, std::ptr::null());
+            out_opt(nspace, np);
+            out_opt(entry_size, ol);
+            out_opt(key_size, 0);
+            out_opt(nspace_size, nl);
         }
         Ok(0)
     })

@@ -49,15 +49,9 @@ pub(crate) fn ts(t: Timestamp) -> timespec {
 pub unsafe extern "C" fn rbd_version(major: *mut c_int, minor: *mut c_int, extra: *mut c_int) {
     // SAFETY: each pointer is NULL or valid.
     unsafe {
-        if !major.is_null() {
-            *major = 1;
-        }
-        if !minor.is_null() {
-            *minor = 16;
-        }
-        if !extra.is_null() {
-            *extra = 0;
-        }
+        out_opt(major, 1);
+        out_opt(minor, 16);
+        out_opt(extra, 0);
     }
 }
 
