@@ -1,0 +1,396 @@
+"""Ceph's `rados` Python module, on rbdshim's stores.
+
+Names, signatures, exceptions and messages follow Ceph 16.2's module; the work is done by the
+rbdshim core through the native extension `rbdshim._native`.
+"""
+
+import errno as _errno
+import time as _time
+from collections import namedtuple as _namedtuple
+
+from rbdshim import _native
+
+LIBRADOS_OP_FLAG_EXCL = 0x1
+LIBRADOS_OP_FLAG_FAILOK = 0x2
+LIBRADOS_OP_FLAG_FADVISE_RANDOM = 0x4
+LIBRADOS_OP_FLAG_FADVISE_SEQUENTIAL = 0x8
+LIBRADOS_OP_FLAG_FADVISE_WILLNEED = 0x10
+LIBRADOS_OP_FLAG_FADVISE_DONTNEED = 0x20
+LIBRADOS_OP_FLAG_FADVISE_NOCACHE = 0x40
+LIBRADOS_SNAP_HEAD = -2
+LIBRADOS_ALL_NSPACES = "\001"
+LIBRADOS_CREATE_EXCLUSIVE = 1
+LIBRADOS_CREATE_IDEMPOTENT = 0
+ANONYMOUS_AUID = 0xFFFFFFFFFFFFFFFE
+ADMIN_AUID = 0
+
+
+class Error(Exception):
+    """`Error` class, derived from `Exception`"""
+
+    def __init__(self, message, errno=None):
+        super().__init__(message)
+        self.errno = errno
+
+    def __str__(self):
+        msg = super().__str__()
+        if self.errno is None:
+            return msg
+        return "[errno {0}] {1}".format(self.errno, msg)
+
+    def __reduce__(self):
+        return (self.__class__, (self.args[0], self.errno))
+
+
+class InvalidArgumentError(Error):
+    def __init__(self, message, errno=None):
+        super().__init__("RADOS invalid argument (%s)" % message, errno)
+
+
+class ExtendMismatch(Error):
+    def __init__(self, message, errno, offset):
+        super().__init__("object does not match (%s)" % message, errno)
+        self.offset = offset
+
+
+class OSError(Error):
+    """`OSError` class, derived from `Error`"""
+
+
+def _described(name, text, base=OSError):
+    def __init__(self, message, errno=None):
+        base.__init__(self, "%s (%s)" % (text, message), errno)
+
+    return type(name, (base,), {"__init__": __init__, "__module__": __name__})
+
+
+InterruptedOrTimeoutError = _described("InterruptedOrTimeoutError", "RADOS interrupted or timeout")
+PermissionError = _described("PermissionError", "RADOS permission error")
+PermissionDeniedError = _described("PermissionDeniedError", "RADOS permission denied")
+ObjectNotFound = _described("ObjectNotFound", "RADOS object not found")
+NoData = _described("NoData", "RADOS no data")
+ObjectExists = _described("ObjectExists", "RADOS object exists")
+ObjectBusy = _described("ObjectBusy", "RADOS object busy")
+IOError = _described("IOError", "RADOS I/O error")
+NoSpace = _described("NoSpace", "RADOS no space")
+NotConnected = _described("NotConnected", "RADOS not connected")
+TimedOut = _described("TimedOut", "RADOS timed out")
+ConnectionShutdown = _described("ConnectionShutdown", "RADOS connection was shutdown")
+RadosStateError = _described("RadosStateError", "RADOS rados state", Error)
+IoctxStateError = _described("IoctxStateError", "RADOS Ioctx state error", Error)
+ObjectStateError = _described("ObjectStateError", "RADOS object state error", Error)
+LogicError = _described("LogicError", "RADOS logic error", Error)
+InProgress = _described("InProgress", "RADOS in progress error", Error)
+IsConnected = _described("IsConnected", "RADOS is connected error", Error)
+
+_errno_to_exception = {
+    _errno.EPERM: PermissionError,
+    _errno.ENOENT: ObjectNotFound,
+    _errno.EIO: IOError,
+    _errno.ENOSPC: NoSpace,
+    _errno.EEXIST: ObjectExists,
+    _errno.EBUSY: ObjectBusy,
+    _errno.ENODATA: NoData,
+    _errno.EINTR: InterruptedOrTimeoutError,
+    _errno.ETIMEDOUT: TimedOut,
+    _errno.EACCES: PermissionDeniedError,
+    _errno.EINPROGRESS: InProgress,
+    _errno.EISCONN: IsConnected,
+    _errno.EINVAL: InvalidArgumentError,
+    _errno.ENOTCONN: NotConnected,
+    _errno.ESHUTDOWN: ConnectionShutdown,
+}
+
+
+def make_ex(ret, msg):
+    """Translate a librados return code into an exception."""
+    ret = abs(ret)
+    if ret in _errno_to_exception:
+        return _errno_to_exception[ret](msg, errno=ret)
+    return OSError(msg, errno=ret)
+
+
+def _call(msg, fn, *args):
+    try:
+        return fn(*args)
+    except _native.NativeError as e:
+        raise make_ex(e.args[0], msg) from None
+
+
+Version = _namedtuple("Version", ["major", "minor", "extra"])
+
+_NOT_GIVEN = object()
+
+
+class Rados(object):
+    """This class wraps librados functions"""
+
+    def __init__(self, rados_id=None, name=None, clustername=None, conf_defaults=None,
+                 conffile=_NOT_GIVEN, conf=None, flags=0, context=None):
+        self.state = "configuring"
+        if rados_id is not None and name is not None:
+            raise Error("Rados(): can't supply both rados_id and name")
+        if rados_id is not None and not isinstance(rados_id, str):
+            raise TypeError("rados_id must be a string or None")
+        if name is not None and not isinstance(name, str):
+            raise TypeError("name must be a string or None")
+        full = name is not None
+        self.rados_id = rados_id
+        self._native = _call("error calling rados_create", _native.NativeCluster,
+                             name if full else rados_id, clustername, full)
+        self.parsed_args = []
+        self.conf_defaults = conf_defaults
+        self.conffile = conffile
+        if conf_defaults:
+            for key, value in conf_defaults.items():
+                self.conf_set(key, value)
+        if conffile is not _NOT_GIVEN and conffile is not None:
+            # '' reads the default configuration files, as in Ceph
+            try:
+                self.conf_read_file(None if conffile == "" else conffile)
+            except ObjectNotFound:
+                if conffile != "":
+                    raise
+        if conf:
+            for key, value in conf.items():
+                self.conf_set(key, value)
+
+    def require_state(self, *args):
+        if self.state in args:
+            return
+        raise RadosStateError("You cannot perform that operation on a Rados object in state %s." % self.state)
+
+    def shutdown(self):
+        if self.state != "shutdown":
+            self._native.shutdown()
+            self.state = "shutdown"
+
+    def __enter__(self):
+        self.connect()
+        return self
+
+    def __exit__(self, type_, value, traceback):
+        self.shutdown()
+        return False
+
+    def version(self):
+        return Version(3, 0, 0)
+
+    def conf_read_file(self, path=None):
+        self.require_state("configuring", "connected")
+        _call("error calling conf_read_file", self._native.conf_read_file, path)
+
+    def conf_parse_argv(self, args):
+        self.require_state("configuring", "connected")
+        self.parsed_args = _call("error calling conf_parse_argv_remainder", self._native.conf_parse_argv, list(args))
+        return self.parsed_args
+
+    def conf_parse_env(self, var="CEPH_ARGS"):
+        self.require_state("configuring", "connected")
+        _call("error calling conf_parse_env", self._native.conf_parse_env, var)
+
+    def conf_get(self, option):
+        self.require_state("configuring", "connected")
+        try:
+            return self._native.conf_get(option)
+        except _native.NativeError as e:
+            if e.args[0] == _errno.ENOENT:
+                return None
+            raise make_ex(e.args[0], "error calling conf_get") from None
+
+    def conf_set(self, option, val):
+        self.require_state("configuring", "connected")
+        _call("error calling conf_set", self._native.conf_set, option, str(val))
+
+    def connect(self, timeout=0):
+        self.require_state("configuring")
+        _call("error connecting to the cluster", self._native.connect)
+        self.state = "connected"
+
+    def get_instance_id(self):
+        self.require_state("connected")
+        return self._native.instance_id()
+
+    def get_cluster_stats(self):
+        self.require_state("connected")
+        total, used, avail, objects = _call("Rados.get_cluster_stats", self._native.usage)
+        return {"kb": total // 1024, "kb_used": used // 1024, "kb_avail": avail // 1024, "num_objects": objects}
+
+    def pool_exists(self, pool_name):
+        self.require_state("connected")
+        try:
+            self._native.pool_lookup(pool_name)
+            return True
+        except _native.NativeError as e:
+            if e.args[0] == _errno.ENOENT:
+                return False
+            raise make_ex(e.args[0], "error looking up pool '%s'" % pool_name) from None
+
+    def pool_lookup(self, pool_name):
+        self.require_state("connected")
+        try:
+            return self._native.pool_lookup(pool_name)
+        except _native.NativeError as e:
+            if e.args[0] == _errno.ENOENT:
+                return None
+            raise make_ex(e.args[0], "error looking up pool '%s'" % pool_name) from None
+
+    def pool_reverse_lookup(self, pool_id):
+        self.require_state("connected")
+        try:
+            return self._native.pool_reverse_lookup(pool_id)
+        except _native.NativeError as e:
+            if e.args[0] == _errno.ENOENT:
+                return None
+            raise make_ex(e.args[0], "error reverse looking up pool '%s'" % pool_id) from None
+
+    def create_pool(self, pool_name, crush_rule=None, auid=None):
+        self.require_state("connected")
+        _call("error creating pool '%s'" % pool_name, self._native.pool_create, pool_name)
+
+    def delete_pool(self, pool_name):
+        self.require_state("connected")
+        _call("error deleting pool '%s'" % pool_name, self._native.pool_delete, pool_name)
+
+    def list_pools(self):
+        self.require_state("connected")
+        return [name for _, name in _call("error listing pools", self._native.pool_list)]
+
+    def get_fsid(self):
+        self.require_state("connected")
+        return _call("error getting cluster fsid", self._native.fsid)
+
+    def open_ioctx(self, ioctx_name):
+        self.require_state("connected")
+        if not isinstance(ioctx_name, str):
+            raise TypeError("the name of the pool must be a string")
+        return Ioctx(self, ioctx_name, _call("error opening pool '%s'" % ioctx_name, self._native.open_ioctx, ioctx_name))
+
+    def open_ioctx2(self, pool_id):
+        self.require_state("connected")
+        if not isinstance(pool_id, int):
+            raise TypeError("the pool id must be an integer")
+        nat = _call("error opening pool id '%s'" % pool_id, self._native.open_ioctx2, pool_id)
+        return Ioctx(self, nat.pool_name(), nat)
+
+
+class Ioctx(object):
+    """rados.Ioctx object"""
+
+    def __init__(self, rados, name, native):
+        self.rados = rados
+        self.name = name
+        self.state = "open"
+        self._native = native
+        self.nspace = ""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, type_, value, traceback):
+        self.close()
+        return False
+
+    def require_ioctx_open(self):
+        if self.state != "open":
+            raise IoctxStateError("The pool is %s" % self.state)
+
+    def close(self):
+        self.state = "closed"
+
+    def set_namespace(self, nspace):
+        self.require_ioctx_open()
+        if nspace is None:
+            nspace = ""
+        self._native.set_namespace(nspace)
+        self.nspace = nspace
+
+    def get_namespace(self):
+        self.require_ioctx_open()
+        return self.nspace
+
+    def get_pool_name(self):
+        self.require_ioctx_open()
+        return self._native.pool_name()
+
+    def get_pool_id(self):
+        self.require_ioctx_open()
+        return self._native.pool_id()
+
+    def read(self, key, length=8192, offset=0):
+        self.require_ioctx_open()
+        return _call("Ioctx.read(%s): failed to read %s" % (self.name, key), self._native.read, key, length, offset)
+
+    def write(self, key, data, offset=0):
+        self.require_ioctx_open()
+        if not isinstance(data, bytes):
+            raise TypeError("data must be bytes")
+        _call("Ioctx.write(%s): failed to write %s" % (self.name, key), self._native.write, key, data, offset)
+
+    def write_full(self, key, data):
+        self.require_ioctx_open()
+        if not isinstance(data, bytes):
+            raise TypeError("data must be bytes")
+        _call("Ioctx.write_full(%s): failed to write %s" % (self.name, key), self._native.write_full, key, data)
+
+    def append(self, key, data):
+        self.require_ioctx_open()
+        if not isinstance(data, bytes):
+            raise TypeError("data must be bytes")
+        _call("Ioctx.append(%s): failed to append %s" % (self.name, key), self._native.append, key, data)
+
+    def remove_object(self, key):
+        self.require_ioctx_open()
+        _call("Failed to remove '%s'" % key, self._native.remove, key)
+        return True
+
+    def trunc(self, key, size):
+        self.require_ioctx_open()
+        _call("Ioctx.trunc(%s): failed to truncate %s" % (self.name, key), self._native.trunc, key, size)
+
+    def stat(self, key):
+        self.require_ioctx_open()
+        size, mtime = _call("Failed to stat %r" % key, self._native.stat, key)
+        return size, _time.localtime(int(mtime))
+
+    def get_xattr(self, key, xattr_name):
+        self.require_ioctx_open()
+        return _call("Failed to get xattr %r" % xattr_name, self._native.xattr_get, key, xattr_name)
+
+    def set_xattr(self, key, xattr_name, xattr_value):
+        self.require_ioctx_open()
+        if not isinstance(xattr_value, bytes):
+            raise TypeError("xattr_value must be bytes")
+        _call("Failed to set xattr %r" % xattr_name, self._native.xattr_set, key, xattr_name, xattr_value)
+        return True
+
+    def rm_xattr(self, key, xattr_name):
+        self.require_ioctx_open()
+        _call("Failed to delete key %r xattr %r" % (key, xattr_name), self._native.xattr_remove, key, xattr_name)
+        return True
+
+    def get_xattrs(self, oid):
+        self.require_ioctx_open()
+        return iter(_call("Failed to get rados xattrs for object %r" % oid, self._native.xattrs, oid))
+
+    def list_objects(self):
+        self.require_ioctx_open()
+        every = self.nspace == LIBRADOS_ALL_NSPACES
+        items = _call("error iterating over the objects", self._native.list_objects, every)
+        return iter([Object(self, oid, None, ns) for ns, oid in items])
+
+
+class Object(object):
+    """Rados object wrapper, makes the object look like a file"""
+
+    def __init__(self, ioctx, key, locator_key=None, nspace=None):
+        self.key = key
+        self.ioctx = ioctx
+        self.offset = 0
+        self.state = "exists"
+        self.locator_key = locator_key
+        self.nspace = "" if nspace is None else nspace
+
+    def __str__(self):
+        return "rados.Object(ioctx=%s,key=%s,nspace=%s,locator=%s)" % (
+            str(self.ioctx), self.key, "--default--" if self.nspace == "" else self.nspace, self.locator_key)

@@ -1,0 +1,478 @@
+"""Ceph's `rbd` Python module, on rbdshim's stores.
+
+Names, signatures, exceptions and messages follow Ceph 16.2's module; the work is done by the
+rbdshim core through the native extension `rbdshim._native`.
+"""
+
+import errno as _errno
+from datetime import datetime as _datetime
+
+from rbdshim import _native
+
+RBD_FEATURE_LAYERING = 1
+RBD_FEATURE_STRIPINGV2 = 2
+RBD_FEATURE_EXCLUSIVE_LOCK = 4
+RBD_FEATURE_OBJECT_MAP = 8
+RBD_FEATURE_FAST_DIFF = 16
+RBD_FEATURE_DEEP_FLATTEN = 32
+RBD_FEATURE_JOURNALING = 64
+RBD_FEATURE_DATA_POOL = 128
+RBD_FEATURE_OPERATIONS = 256
+RBD_FEATURE_MIGRATING = 512
+RBD_FEATURE_NON_PRIMARY = 1024
+RBD_FEATURES_DEFAULT = 61
+RBD_FEATURES_ALL = 4095
+RBD_FLAG_OBJECT_MAP_INVALID = 1
+RBD_FLAG_FAST_DIFF_INVALID = 2
+RBD_SNAP_NAMESPACE_TYPE_USER = 0
+RBD_SNAP_REMOVE_UNPROTECT = 1
+RBD_SNAP_REMOVE_FLATTEN = 2
+RBD_SNAP_REMOVE_FORCE = 3
+RBD_WRITE_ZEROES_FLAG_THICK_PROVISION = 1
+RBD_LOCK_MODE_EXCLUSIVE = 0
+RBD_LOCK_MODE_SHARED = 1
+
+
+class Error(Exception):
+    pass
+
+
+class OSError(Error):
+    """`OSError` class, derived from `Error`"""
+
+    def __init__(self, message, errno=None):
+        super().__init__(message, errno)
+        self.errno = errno
+
+    def __str__(self):
+        msg = self.args[0]
+        if self.errno is None:
+            return msg
+        return "[errno {0}] {1}".format(self.errno, msg)
+
+    def __reduce__(self):
+        return (self.__class__, (self.args[0], self.errno))
+
+
+def _described(name, text):
+    def __init__(self, message, errno=None):
+        OSError.__init__(self, "%s (%s)" % (text, message), errno)
+
+    return type(name, (OSError,), {"__init__": __init__, "__module__": __name__})
+
+
+PermissionError = _described("PermissionError", "RBD permission error")
+ImageNotFound = _described("ImageNotFound", "RBD image not found")
+ObjectNotFound = _described("ObjectNotFound", "RBD object not found")
+ImageExists = _described("ImageExists", "RBD image already exists")
+ObjectExists = _described("ObjectExists", "RBD object already exists")
+IOError = _described("IOError", "RBD I/O error")
+NoSpace = _described("NoSpace", "RBD insufficient space available")
+IncompleteWriteError = _described("IncompleteWriteError", "RBD incomplete write")
+InvalidArgument = _described("InvalidArgument", "RBD invalid argument")
+LogicError = _described("LogicError", "RBD logic error")
+ReadOnlyImage = _described("ReadOnlyImage", "RBD read-only image")
+ImageBusy = _described("ImageBusy", "RBD image is busy")
+ImageHasSnapshots = _described("ImageHasSnapshots", "RBD image has snapshots")
+FunctionNotSupported = _described("FunctionNotSupported", "RBD function not supported")
+ArgumentOutOfRange = _described("ArgumentOutOfRange", "RBD arguments out of range")
+ConnectionShutdown = _described("ConnectionShutdown", "RBD connection was shutdown")
+Timeout = _described("Timeout", "RBD operation timeout")
+DiskQuotaExceeded = _described("DiskQuotaExceeded", "RBD disk quota exceeded")
+OperationNotSupported = _described("OperationNotSupported", "RBD operation not supported")
+OperationCanceled = _described("OperationCanceled", "RBD operation canceled")
+
+_errno_to_exception = {
+    _errno.EPERM: PermissionError,
+    _errno.ENOENT: ImageNotFound,
+    _errno.EIO: IOError,
+    _errno.ENOSPC: NoSpace,
+    _errno.EEXIST: ImageExists,
+    _errno.EINVAL: InvalidArgument,
+    _errno.EROFS: ReadOnlyImage,
+    _errno.EBUSY: ImageBusy,
+    _errno.ENOTEMPTY: ImageHasSnapshots,
+    _errno.ENOSYS: FunctionNotSupported,
+    _errno.EDOM: ArgumentOutOfRange,
+    _errno.ESHUTDOWN: ConnectionShutdown,
+    _errno.ETIMEDOUT: Timeout,
+    _errno.EDQUOT: DiskQuotaExceeded,
+    _errno.EOPNOTSUPP: OperationNotSupported,
+}
+
+
+def make_ex(ret, msg, exception_map=_errno_to_exception):
+    """Translate a librbd return code into an exception."""
+    ret = abs(ret)
+    if ret in exception_map:
+        return exception_map[ret](msg, errno=ret)
+    return OSError(msg, errno=ret)
+
+
+def _call(msg, fn, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except _native.NativeError as e:
+        raise make_ex(e.args[0], msg) from None
+
+
+def _stamp(t):
+    return _datetime.utcfromtimestamp(t[0] + t[1] / 1e9)
+
+
+class RBD(object):
+    """This class wraps librbd CRUD functions."""
+
+    def version(self):
+        return (1, 16, 0)
+
+    def create(self, ioctx, name, size, order=None, old_format=False, features=None,
+               stripe_unit=None, stripe_count=None, data_pool=None):
+        if old_format:
+            raise InvalidArgument("format 1 images are not supported")
+        _call("error creating image", _native.create, ioctx._native, name, size, order, features,
+              stripe_unit, stripe_count, data_pool)
+
+    def clone(self, p_ioctx, p_name, p_snapname, c_ioctx, c_name, features=None, order=None,
+              stripe_unit=None, stripe_count=None, data_pool=None):
+        _call("error creating clone", _native.clone_image, p_ioctx._native, p_name, p_snapname, c_ioctx._native,
+              c_name, order, features, stripe_unit, stripe_count, data_pool)
+
+    def list(self, ioctx):
+        return [name for _, name in _call("error listing images", _native.list2, ioctx._native)]
+
+    def list2(self, ioctx):
+        return iter([{"id": i, "name": n} for i, n in _call("error listing images", _native.list2, ioctx._native)])
+
+    def remove(self, ioctx, name, on_progress=None):
+        _call("error removing image", _native.remove, ioctx._native, name)
+        if on_progress:
+            on_progress(1, 1)
+
+    def rename(self, ioctx, src, dest):
+        _call("error renaming image", _native.rename, ioctx._native, src, dest)
+
+    def trash_move(self, ioctx, name, delay=0):
+        _call("error moving image to trash", _native.trash_move, ioctx._native, name, delay)
+
+    def trash_list(self, ioctx):
+        entries = _call("error listing trash", _native.trash_list, ioctx._native)
+        return iter([
+            {"id": i, "name": n, "source": "USER" if s == 0 else s,
+             "deletion_time": _datetime.utcfromtimestamp(d), "deferment_end_time": _datetime.utcfromtimestamp(e)}
+            for i, n, s, d, e in entries
+        ])
+
+    def trash_remove(self, ioctx, image_id, force=False, on_progress=None):
+        _call("error deleting image from trash", _native.trash_remove, ioctx._native, image_id, force)
+
+    def trash_restore(self, ioctx, image_id, name):
+        _call("error restoring image from trash", _native.trash_restore, ioctx._native, image_id, name)
+
+    def namespace_create(self, ioctx, name):
+        _call("error creating namespace", _native.namespace_create, ioctx._native, name)
+
+    def namespace_remove(self, ioctx, name):
+        _call("error removing namespace", _native.namespace_remove, ioctx._native, name)
+
+    def namespace_exists(self, ioctx, name):
+        return _call("error verifying namespace", _native.namespace_exists, ioctx._native, name)
+
+    def namespace_list(self, ioctx):
+        return _call("error listing namespaces", _native.namespace_list, ioctx._native)
+
+    def pool_init(self, ioctx, force):
+        pass
+
+
+class Image(object):
+    """This class represents an RBD image."""
+
+    def __init__(self, ioctx, name=None, snapshot=None, read_only=False, image_id=None, _oncomplete=None):
+        if name is not None and image_id is not None:
+            raise InvalidArgument("only need to specify image name or image id")
+        if name is None and image_id is None:
+            raise InvalidArgument("image name or image id was not specified")
+        self.name = name if name is not None else image_id
+        self.closed = False
+        self.ioctx = ioctx
+        msg = "error opening image %s at snapshot %s" % (self.name, snapshot)
+        self._native = _call(msg, _native.NativeImage, ioctx._native, self.name, snapshot, read_only, name is None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, type_, value, traceback):
+        self.close()
+        return False
+
+    def _check(self):
+        if self.closed:
+            raise InvalidArgument("RBD image %s is closed" % self.name)
+
+    def close(self):
+        if not self.closed:
+            self.closed = True
+            _call("error while closing image %s" % self.name, self._native.close)
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def id(self):
+        self._check()
+        return self._native.id()
+
+    def block_name_prefix(self):
+        self._check()
+        return self._native.stat()["block_name_prefix"]
+
+    def data_pool_id(self):
+        self._check()
+        return self.ioctx.get_pool_id()
+
+    def size(self):
+        self._check()
+        return _call("error getting size for image %s" % self.name, self._native.size)
+
+    def stat(self):
+        self._check()
+        return _call("error getting info for image %s" % self.name, self._native.stat)
+
+    def resize(self, size, allow_shrink=True):
+        self._check()
+        if not allow_shrink and size < self.size():
+            raise InvalidArgument("error resizing image %s" % self.name)
+        _call("error resizing image %s" % self.name, self._native.resize, size)
+
+    def features(self):
+        self._check()
+        return _call("error getting features for image %s" % self.name, self._native.features)
+
+    def update_features(self, features, enabled):
+        self._check()
+        _call("error updating features for image %s" % self.name, self._native.update_features, features, enabled)
+
+    def op_features(self):
+        self._check()
+        return self._native.op_features()
+
+    def flags(self):
+        self._check()
+        return _call("error getting flags for image %s" % self.name, self._native.flags)
+
+    def old_format(self):
+        self._check()
+        return False
+
+    def stripe_unit(self):
+        self._check()
+        return self._native.stripe_unit()
+
+    def stripe_count(self):
+        self._check()
+        return self._native.stripe_count()
+
+    def create_timestamp(self):
+        self._check()
+        return _stamp(self._native.timestamps()[0])
+
+    def modify_timestamp(self):
+        self._check()
+        return _stamp(self._native.timestamps()[1])
+
+    def access_timestamp(self):
+        self._check()
+        return _stamp(self._native.timestamps()[2])
+
+    def read(self, offset, length, fadvise_flags=0):
+        self._check()
+        return _call("error reading %s %ld~%ld" % (self.name, offset, length), self._native.read, offset, length)
+
+    def write(self, data, offset, fadvise_flags=0):
+        self._check()
+        if not isinstance(data, bytes):
+            raise TypeError("data must be a byte string")
+        n = _call("error writing to %s" % self.name, self._native.write, data, offset)
+        if n != len(data):
+            raise IncompleteWriteError("Wrote only %ld out of %ld bytes" % (n, len(data)))
+        return n
+
+    def discard(self, offset, length):
+        self._check()
+        _call("error discarding region %d~%d" % (offset, length), self._native.discard, offset, length)
+
+    def write_zeroes(self, offset, length, zero_flags=0):
+        self._check()
+        thick = bool(zero_flags & RBD_WRITE_ZEROES_FLAG_THICK_PROVISION)
+        _call("error zeroing region %d~%d" % (offset, length), self._native.write_zeroes, offset, length, thick)
+
+    def flush(self):
+        self._check()
+        _call("error flushing image", self._native.flush)
+
+    def invalidate_cache(self):
+        self._check()
+        _call("error invalidating cache", self._native.invalidate_cache)
+
+    def create_snap(self, name, flags=0):
+        self._check()
+        _call("error creating snapshot %s from %s" % (name, self.name), self._native.create_snap, name)
+
+    def remove_snap(self, name):
+        self._check()
+        _call("error removing snapshot %s from %s" % (name, self.name), self._native.remove_snap, name)
+
+    def remove_snap2(self, name, flags):
+        self._check()
+        if flags & RBD_SNAP_REMOVE_UNPROTECT and self.is_protected_snap(name):
+            self.unprotect_snap(name)
+        self.remove_snap(name)
+
+    def remove_snap_by_id(self, snap_id):
+        self._check()
+        _call("error removing snapshot %s from %s" % (snap_id, self.name), self._native.remove_snap_by_id, snap_id)
+
+    def rename_snap(self, srcname, dstname):
+        self._check()
+        _call("error renaming snapshot of %s from %s to %s" % (self.name, srcname, dstname),
+              self._native.rename_snap, srcname, dstname)
+
+    def rollback_to_snap(self, name):
+        self._check()
+        _call("error rolling back image %s to snapshot %s" % (self.name, name), self._native.rollback_to_snap, name)
+
+    def protect_snap(self, name):
+        self._check()
+        _call("error protecting snapshot %s@%s" % (self.name, name), self._native.protect_snap, name)
+
+    def unprotect_snap(self, name):
+        self._check()
+        _call("error unprotecting snapshot %s@%s" % (self.name, name), self._native.unprotect_snap, name)
+
+    def is_protected_snap(self, name):
+        self._check()
+        return _call("error checking if snapshot %s@%s is protected" % (self.name, name),
+                     self._native.is_protected_snap, name)
+
+    def list_snaps(self):
+        self._check()
+        snaps = _call("error listing snapshots for image %s" % self.name, self._native.list_snaps)
+        return iter([
+            {"id": i, "size": s, "name": n, "namespace": RBD_SNAP_NAMESPACE_TYPE_USER}
+            for i, s, n, _t, _p in snaps
+        ])
+
+    def set_snap(self, name):
+        self._check()
+        _call("error setting image %s to snapshot %s" % (self.name, name), self._native.set_snap, name)
+
+    def set_snap_by_id(self, snap_id):
+        self._check()
+        _call("error setting image %s to snapshot %d" % (self.name, -1 if snap_id is None else snap_id),
+              self._native.set_snap_by_id, snap_id)
+
+    def snap_get_id(self, snap_name):
+        self._check()
+        return _call("error getting snapshot ID for image %s, snap_name %s" % (self.name, snap_name),
+                     self._native.snap_get_id, snap_name)
+
+    def snap_get_name(self, snap_id):
+        self._check()
+        return _call("error getting snapshot name for image %s, snap_id %d" % (self.name, snap_id),
+                     self._native.snap_get_name, snap_id)
+
+    def snap_get_timestamp(self, snap_id):
+        self._check()
+        return _stamp(_call("error getting snapshot timestamp for image: %s, snap_id: %d" % (self.name, snap_id),
+                            self._native.snap_get_timestamp, snap_id))
+
+    def get_snap_limit(self):
+        self._check()
+        return self._native.snap_get_limit()
+
+    def set_snap_limit(self, limit):
+        self._check()
+        _call("error setting snapshot limit for %s" % self.name, self._native.snap_set_limit, limit)
+
+    def _parent(self):
+        return _call("error getting parent info for image %s" % self.name, self._native.parent_info)
+
+    def parent_info(self):
+        self._check()
+        p = self._parent()
+        return (p[1], p[4], p[6])
+
+    def parent_id(self):
+        self._check()
+        return self._parent()[3]
+
+    def get_parent_image_spec(self):
+        self._check()
+        p = self._parent()
+        return {"pool_name": p[1], "pool_namespace": p[2], "image_name": p[4], "image_id": p[3],
+                "snap_name": p[6], "snap_namespace_type": RBD_SNAP_NAMESPACE_TYPE_USER, "snap_id": p[5]}
+
+    def overlap(self):
+        self._check()
+        return self._parent()[7]
+
+    def list_children(self):
+        self._check()
+        kids = _call("error listing children of image %s" % self.name, self._native.list_children)
+        return [(pool, image) for _id, pool, _ns, _iid, image, _trash in kids]
+
+    def list_children2(self):
+        self._check()
+        kids = _call("error listing children of image %s" % self.name, self._native.list_children)
+        return iter([{"pool": pool, "pool_namespace": ns, "image": image, "id": iid, "trash": trash}
+                     for _id, pool, ns, iid, image, trash in kids])
+
+    def flatten(self, on_progress=None):
+        self._check()
+        _call("error flattening %s" % self.name, self._native.flatten)
+        if on_progress:
+            on_progress(1, 1)
+
+    def diff_iterate(self, offset, length, from_snapshot, iterate_cb, include_parent=True, whole_object=False):
+        self._check()
+        _call("error generating diff from snapshot %s" % from_snapshot, self._native.diff_iterate, offset, length,
+              from_snapshot, iterate_cb, include_parent, whole_object)
+
+    def copy(self, dest_ioctx, dest_name, features=None, order=None, stripe_unit=None, stripe_count=None,
+             data_pool=None):
+        self._check()
+        _call("error copying image %s to %s" % (self.name, dest_name), self._native.copy, dest_ioctx._native,
+              dest_name, order, features)
+
+    def deep_copy(self, dest_ioctx, dest_name, features=None, order=None, stripe_unit=None, stripe_count=None,
+                  data_pool=None):
+        self._check()
+        _call("error copying image %s to %s" % (self.name, dest_name), self._native.deep_copy, dest_ioctx._native,
+              dest_name, order, features)
+
+    def metadata_get(self, key):
+        self._check()
+        try:
+            return self._native.metadata_get(key)
+        except _native.NativeError as e:
+            raise make_ex(e.args[0], "error getting metadata %s for image %s" % (key, self.name)) from None
+
+    def metadata_set(self, key, value):
+        self._check()
+        _call("error setting metadata %s for image %s" % (key, self.name), self._native.metadata_set, key, value)
+
+    def metadata_remove(self, key):
+        self._check()
+        _call("error removing metadata %s for image %s" % (key, self.name), self._native.metadata_remove, key)
+
+    def metadata_list(self):
+        self._check()
+        return iter(_call("error listing metadata for image %s" % self.name, self._native.metadata_list))
+
+    def watchers_list(self):
+        self._check()
+        ws = _call("error listing watchers", self._native.watchers)
+        return iter([{"addr": a, "id": i, "cookie": c} for a, i, c in ws])

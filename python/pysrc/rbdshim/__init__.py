@@ -1,0 +1,1 @@
+"""rbdshim's Python support: the native extension behind the `rados` and `rbd` modules."""

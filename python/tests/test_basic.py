@@ -1,0 +1,120 @@
+"""The rados and rbd modules on a fresh file store: life cycle, data as bytes, exceptions."""
+
+import errno
+import os
+import tempfile
+
+import pytest
+
+import rados
+import rbd
+
+
+@pytest.fixture()
+def cluster(monkeypatch):
+    with tempfile.TemporaryDirectory() as d:
+        monkeypatch.setenv("RBDSHIM_BACKEND", "file:" + d)
+        with rados.Rados(conffile=None) as c:
+            c.create_pool("rbd")
+            yield c
+
+
+@pytest.fixture()
+def ioctx(cluster):
+    with cluster.open_ioctx("rbd") as io:
+        yield io
+
+
+def test_cluster_basics(cluster):
+    assert cluster.state == "connected"
+    assert "rbd" in cluster.list_pools()
+    assert cluster.pool_exists("rbd") and not cluster.pool_exists("nope")
+    assert len(cluster.get_fsid()) == 36
+    assert cluster.version() == (3, 0, 0)
+    stats = cluster.get_cluster_stats()
+    assert set(stats) == {"kb", "kb_used", "kb_avail", "num_objects"}
+    with pytest.raises(rados.ObjectExists) as e:
+        cluster.create_pool("rbd")
+    assert e.value.errno == errno.EEXIST
+    with pytest.raises(rados.ObjectNotFound):
+        cluster.open_ioctx("nope")
+    assert cluster.conf_get("definitely_not_set") is None
+
+
+def test_exception_hierarchy_and_messages():
+    e = rados.ObjectNotFound("x", errno=2)
+    assert isinstance(e, rados.OSError) and isinstance(e, rados.Error)
+    assert str(e) == "[errno 2] RADOS object not found (x)"
+    e = rbd.ImageNotFound("x", errno=2)
+    assert isinstance(e, rbd.OSError) and str(e) == "[errno 2] RBD image not found (x)"
+    assert rbd.make_ex(-errno.ENOTEMPTY, "m").__class__ is rbd.ImageHasSnapshots
+
+
+def test_objects(ioctx):
+    ioctx.write_full("o", b"hello")
+    ioctx.write("o", b"J", 0)
+    assert ioctx.read("o") == b"Jello"
+    assert ioctx.stat("o")[0] == 5
+    ioctx.set_xattr("o", "a", b"\x00\x01")
+    assert ioctx.get_xattr("o", "a") == b"\x00\x01"
+    assert [o.key for o in ioctx.list_objects()] == ["o"]
+    assert ioctx.remove_object("o")
+    with pytest.raises(rados.ObjectNotFound):
+        ioctx.read("o")
+    with pytest.raises(TypeError):
+        ioctx.write_full("o", "text is not bytes")
+
+
+def test_image_life_cycle(ioctx):
+    r = rbd.RBD()
+    r.create(ioctx, "img", 4 << 20)
+    with pytest.raises(rbd.ImageExists):
+        r.create(ioctx, "img", 1)
+    assert r.list(ioctx) == ["img"]
+    with rbd.Image(ioctx, "img") as img:
+        assert img.size() == 4 << 20
+        assert img.write(b"abc", 1) == 3
+        data = img.read(0, 5)
+        assert isinstance(data, bytes) and data == b"\x00abc\x00"
+        img.create_snap("s")
+        img.protect_snap("s")
+        assert [s["name"] for s in img.list_snaps()] == ["s"]
+        assert img.features() == rbd.RBD_FEATURES_DEFAULT
+        with pytest.raises(rbd.InvalidArgument):
+            img.read(4 << 20, 1)
+    r.clone(ioctx, "img", "s", ioctx, "child")
+    with rbd.Image(ioctx, "child") as c:
+        assert c.parent_info() == ("rbd", "img", "s")
+        assert c.read(1, 3) == b"abc"
+        extents = []
+        c.diff_iterate(0, c.size(), None, lambda *a: extents.append(a))
+        assert extents and extents[0][2] is True
+        c.flatten()
+        with pytest.raises(rbd.ImageNotFound):
+            c.parent_info()
+    with pytest.raises(rbd.ImageHasSnapshots):
+        r.remove(ioctx, "img")
+    with rbd.Image(ioctx, "img", snapshot="s", read_only=True) as at:
+        with pytest.raises(rbd.ReadOnlyImage):
+            at.write(b"x", 0)
+    with pytest.raises(rbd.ImageNotFound):
+        rbd.Image(ioctx, "missing")
+
+
+def test_fork_child_keeps_working(ioctx):
+    rbd.RBD().create(ioctx, "f", 1 << 20)
+    with rbd.Image(ioctx, "f") as img:
+        img.write(b"parent", 0)
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            with rbd.Image(ioctx, "f") as img:
+                img.write(b"child", 100)
+                code = 0 if img.read(0, 6) == b"parent" else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    with rbd.Image(ioctx, "f") as img:
+        assert img.read(100, 5) == b"child"
