@@ -84,6 +84,11 @@ impl NativeCluster {
         let u = ok(self.c.usage())?;
         Ok((u.total_bytes, u.used_bytes, u.avail_bytes, u.objects))
     }
+    /// (output, status) of a monitor command in JSON.
+    fn mon_command<'p>(&self, py: Python<'p>, cmd: &str) -> R<(Bound<'p, PyBytes>, String)> {
+        let (out, status) = ok(rbdshim_core::monitor::command(&self.c, cmd))?;
+        Ok((PyBytes::new(py, &out), status))
+    }
     fn open_ioctx(&self, name: &str) -> R<NativeIoctx> {
         Ok(NativeIoctx { io: ok(self.c.ioctx(name))? })
     }

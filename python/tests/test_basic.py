@@ -118,3 +118,37 @@ def test_fork_child_keeps_working(ioctx):
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
     with rbd.Image(ioctx, "f") as img:
         assert img.read(100, 5) == b"child"
+
+
+def test_mon_commands(cluster):
+    import json
+
+    ret, out, outs = cluster.mon_command('{"prefix":"df", "format":"json"}', b"")
+    assert ret == 0
+    df = json.loads(out)
+    assert df["stats"]["total_bytes"] > 0
+    assert [p["name"] for p in df["pools"]] == ["rbd"]
+    assert "max_avail" in df["pools"][0]["stats"]
+    ret, out, _ = cluster.mon_command('{"prefix":"osd pool get-quota", "pool": "rbd", "format":"json"}', b"")
+    assert ret == 0 and json.loads(out)["quota_max_bytes"] == 0
+    ret, out, _ = cluster.mon_command('{"prefix":"mon dump", "format":"json"}', b"")
+    assert json.loads(out)["fsid"] == cluster.get_fsid()
+    ret, _, _ = cluster.mon_command('{"prefix":"no such thing"}', b"")
+    assert ret == -errno.EINVAL
+
+
+def test_object_wrapper_and_image_config(ioctx):
+    ioctx.write_full("obj", b"0123456789")
+    o = rados.Object(ioctx, "obj")
+    assert o.read(4) == b"0123" and o.read(3) == b"456"
+    o.seek(0)
+    o.write(b"ab")
+    assert ioctx.read("obj") == b"ab23456789"
+    assert o.stat()[0] == 10
+    o.remove()
+    rbd.RBD().create(ioctx, "c", 1 << 20)
+    with rbd.Image(ioctx, "c") as img:
+        img.config_set("rbd_cache", "false")
+        assert [(c["name"], c["value"]) for c in img.config_list()] == [("rbd_cache", "false")]
+        img.config_remove("rbd_cache")
+        assert list(img.config_list()) == []

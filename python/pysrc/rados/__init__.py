@@ -260,6 +260,18 @@ class Rados(object):
         self.require_state("connected")
         return _call("error getting cluster fsid", self._native.fsid)
 
+    def mon_command(self, cmd, inbuf, timeout=0, target=None):
+        """Send a command to the monitor: returns (ret, outbuf, outs)."""
+        self.require_state("connected")
+        try:
+            out, outs = self._native.mon_command(cmd)
+            return 0, out, outs
+        except _native.NativeError as e:
+            return -e.args[0], b"", e.args[1]
+
+    def mgr_command(self, cmd, inbuf, timeout=0, target=None):
+        return self.mon_command(cmd, inbuf, timeout, target)
+
     def open_ioctx(self, ioctx_name):
         self.require_state("connected")
         if not isinstance(ioctx_name, str):
@@ -390,6 +402,25 @@ class Object(object):
         self.state = "exists"
         self.locator_key = locator_key
         self.nspace = "" if nspace is None else nspace
+
+    def read(self, length=1024 * 1024):
+        ret = self.ioctx.read(self.key, length, self.offset)
+        self.offset += len(ret)
+        return ret
+
+    def write(self, string_to_write):
+        self.ioctx.write(self.key, string_to_write, self.offset)
+        self.offset += len(string_to_write)
+
+    def remove(self):
+        self.ioctx.remove_object(self.key)
+        self.state = "removed"
+
+    def stat(self):
+        return self.ioctx.stat(self.key)
+
+    def seek(self, position):
+        self.offset = position
 
     def __str__(self):
         return "rados.Object(ioctx=%s,key=%s,nspace=%s,locator=%s)" % (

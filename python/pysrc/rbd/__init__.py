@@ -31,6 +31,9 @@ RBD_SNAP_REMOVE_FORCE = 3
 RBD_WRITE_ZEROES_FLAG_THICK_PROVISION = 1
 RBD_LOCK_MODE_EXCLUSIVE = 0
 RBD_LOCK_MODE_SHARED = 1
+RBD_CONFIG_SOURCE_CONFIG = 0
+RBD_CONFIG_SOURCE_POOL = 1
+RBD_CONFIG_SOURCE_IMAGE = 2
 
 
 class Error(Exception):
@@ -471,6 +474,26 @@ class Image(object):
     def metadata_list(self):
         self._check()
         return iter(_call("error listing metadata for image %s" % self.name, self._native.metadata_list))
+
+    # Image-level config overrides are image-meta keys "conf_<option>", as in Ceph.
+    def config_list(self):
+        self._check()
+        return iter([
+            {"name": k[len("conf_"):], "value": v, "source": RBD_CONFIG_SOURCE_IMAGE}
+            for k, v in self.metadata_list() if k.startswith("conf_")
+        ])
+
+    def config_set(self, key, value):
+        self._check()
+        self.metadata_set("conf_" + key, value)
+
+    def config_get(self, key):
+        self._check()
+        return self.metadata_get("conf_" + key)
+
+    def config_remove(self, key):
+        self._check()
+        self.metadata_remove("conf_" + key)
 
     def watchers_list(self):
         self._check()

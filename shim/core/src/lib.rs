@@ -24,6 +24,7 @@ pub mod io;
 pub mod ioctx;
 pub mod lock;
 pub mod manage;
+pub mod monitor;
 pub mod naming;
 mod rmw;
 pub mod snapshot;
