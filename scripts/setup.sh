@@ -35,7 +35,7 @@ apt_install build-essential pkg-config
 # Ceph's headers, to check our ABI against theirs.
 apt_install librbd-dev librados-dev
 # Programs the end-to-end suites drive.
-apt_install fio gcc libc6-dev python3-rbd python3-rados python3-glance-store libvirt-daemon libvirt-daemon-driver-storage-rbd libvirt-clients busybox-static
+apt_install fio gcc libc6-dev python3-rbd python3-rados python3-glance-store python3-nova python3-cinder libvirt-daemon libvirt-daemon-driver-storage-rbd libvirt-clients busybox-static
 # QEMU's rbd module and system emulator, from the suite of the preinstalled qemu-utils.
 need_bpo=()
 for p in qemu-block-extra qemu-system-x86; do

@@ -25,3 +25,7 @@ def run_scenario(script):
 
 def test_glance_store_rbd_add_get_delete():
     run_scenario("glance_rbd.py")
+
+
+def test_nova_rbd_utils_clone_resize_snapshots_flatten_cleanup():
+    run_scenario("nova_rbd.py")
