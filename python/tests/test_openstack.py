@@ -29,3 +29,7 @@ def test_glance_store_rbd_add_get_delete():
 
 def test_nova_rbd_utils_clone_resize_snapshots_flatten_cleanup():
     run_scenario("nova_rbd.py")
+
+
+def test_cinder_rbd_driver_create_snapshot_clone_extend_stats_delete():
+    run_scenario("cinder_rbd.py")
