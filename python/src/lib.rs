@@ -8,7 +8,8 @@ use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
-use rbdshim_core::{clone, manage, Cluster, CreateOptions, Error, Image, IoCtx};
+use rbdshim_core::lock::LockMode;
+use rbdshim_core::{clone, manage, Cluster, Completion, CreateOptions, Error, Image, IoCtx};
 use std::sync::Arc;
 
 create_exception!(_native, NativeError, PyException, "An errno from the rbdshim core.");
@@ -520,6 +521,130 @@ impl NativeImage {
     }
 }
 
+/// An asynchronous request's completion.
+#[pyclass(module = "rbdshim._native")]
+struct NativeCompletion {
+    c: Arc<Completion>,
+}
+
+#[pymethods]
+impl NativeCompletion {
+    /// Waits (without the GIL) for the request and its callback; returns its value.
+    fn wait(&self, py: Python<'_>) -> i64 {
+        py.allow_threads(|| self.c.wait())
+    }
+    fn is_complete(&self) -> bool {
+        self.c.is_complete()
+    }
+    fn return_value(&self) -> i64 {
+        self.c.return_value()
+    }
+}
+
+/// A completion whose callback calls `cb(ret, data)` with the GIL (data: bytes or None).
+fn py_completion(cb: Option<PyObject>, data: Option<Arc<slot::Slot>>) -> Arc<Completion> {
+    let callback: Option<rbdshim_core::aio::Callback> = cb.map(|cb| {
+        Box::new(move |ret: i64| {
+            Python::with_gil(|py| {
+                let payload = data.as_ref().and_then(|d| d.take()).filter(|_| ret >= 0);
+                let arg: PyObject = match payload {
+                    Some(v) => PyBytes::new(py, &v).into_any().unbind(),
+                    None => py.None(),
+                };
+                if let Err(e) = cb.call1(py, (ret, arg)) {
+                    e.print(py);
+                }
+            })
+        }) as rbdshim_core::aio::Callback
+    });
+    Completion::new(callback)
+}
+
+/// A one-shot hand-over of read data from the IO thread to the callback.
+mod slot {
+    use std::sync::Mutex;
+
+    #[derive(Default)]
+    pub struct Slot(Mutex<Option<Vec<u8>>>);
+
+    impl Slot {
+        pub fn put(&self, v: Vec<u8>) {
+            if let Ok(mut g) = self.0.lock() {
+                *g = Some(v);
+            }
+        }
+        pub fn take(&self) -> Option<Vec<u8>> {
+            self.0.lock().ok().and_then(|mut g| g.take())
+        }
+    }
+}
+
+#[pymethods]
+impl NativeImage {
+    #[pyo3(signature = (offset, length, cb=None))]
+    fn aio_read(&self, offset: u64, length: usize, cb: Option<PyObject>) -> R<NativeCompletion> {
+        let slot = Arc::new(slot::Slot::default());
+        let c = py_completion(cb, Some(slot.clone()));
+        ok(self.img.aio_read(offset, length, c.clone(), Box::new(move |d: &[u8]| slot.put(d.to_vec()))))?;
+        Ok(NativeCompletion { c })
+    }
+    #[pyo3(signature = (data, offset, cb=None))]
+    fn aio_write(&self, data: Vec<u8>, offset: u64, cb: Option<PyObject>) -> R<NativeCompletion> {
+        let c = py_completion(cb, None);
+        ok(self.img.aio_write(offset, data, c.clone()))?;
+        Ok(NativeCompletion { c })
+    }
+    #[pyo3(signature = (offset, length, cb=None))]
+    fn aio_discard(&self, offset: u64, length: u64, cb: Option<PyObject>) -> R<NativeCompletion> {
+        let c = py_completion(cb, None);
+        ok(self.img.aio_discard(offset, length, c.clone()))?;
+        Ok(NativeCompletion { c })
+    }
+    #[pyo3(signature = (offset, length, thick, cb=None))]
+    fn aio_write_zeroes(&self, offset: u64, length: u64, thick: bool, cb: Option<PyObject>) -> R<NativeCompletion> {
+        let c = py_completion(cb, None);
+        ok(self.img.aio_write_zeroes(offset, length, thick, c.clone()))?;
+        Ok(NativeCompletion { c })
+    }
+    #[pyo3(signature = (cb=None))]
+    fn aio_flush(&self, cb: Option<PyObject>) -> R<NativeCompletion> {
+        let c = py_completion(cb, None);
+        ok(self.img.aio_flush(c.clone()))?;
+        Ok(NativeCompletion { c })
+    }
+    fn lock_acquire(&self, py: Python<'_>) -> R<()> {
+        py.allow_threads(|| ok(self.img.lock_acquire(LockMode::Exclusive)))
+    }
+    fn lock_release(&self, py: Python<'_>) -> R<()> {
+        py.allow_threads(|| ok(self.img.lock_release()))
+    }
+    fn is_exclusive_lock_owner(&self) -> R<bool> {
+        ok(self.img.is_exclusive_lock_owner())
+    }
+    fn lock_exclusive(&self, cookie: &str) -> R<()> {
+        ok(self.img.advisory_lock(LockMode::Exclusive, cookie, ""))
+    }
+    fn lock_shared(&self, cookie: &str, tag: &str) -> R<()> {
+        ok(self.img.advisory_lock(LockMode::Shared, cookie, tag))
+    }
+    fn unlock(&self, cookie: &str) -> R<()> {
+        ok(self.img.advisory_unlock(cookie))
+    }
+    fn break_lock(&self, client: &str, cookie: &str) -> R<()> {
+        ok(self.img.break_lock(client, cookie))
+    }
+    /// (exclusive, tag, [(client, cookie, addr)])
+    #[allow(clippy::type_complexity)]
+    fn list_lockers(&self) -> R<(bool, String, Vec<(String, String, String)>)> {
+        let (ex, tag, l) = ok(self.img.list_lockers())?;
+        Ok((ex, tag, l.into_iter().map(|x| (x.client, x.cookie, x.addr)).collect()))
+    }
+    /// [(mode, owner)]
+    fn lock_owners(&self) -> R<Vec<(i32, String)>> {
+        Ok(ok(self.img.lock_owners())?.into_iter().map(|o| (0, o.owner)).collect())
+    }
+}
+
 /// The value a callback failure stops diff_iterate with.
 fn libc_eintr() -> i32 {
     4
@@ -532,6 +657,7 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeCluster>()?;
     m.add_class::<NativeIoctx>()?;
     m.add_class::<NativeImage>()?;
+    m.add_class::<NativeCompletion>()?;
     m.add_function(wrap_pyfunction!(create, m)?)?;
     m.add_function(wrap_pyfunction!(clone_image, m)?)?;
     m.add_function(wrap_pyfunction!(remove, m)?)?;

@@ -152,3 +152,51 @@ def test_object_wrapper_and_image_config(ioctx):
         assert [(c["name"], c["value"]) for c in img.config_list()] == [("rbd_cache", "false")]
         img.config_remove("rbd_cache")
         assert list(img.config_list()) == []
+
+
+def test_aio_callbacks_with_the_gil_and_bytes(ioctx):
+    import threading
+
+    rbd.RBD().create(ioctx, "a", 1 << 20)
+    with rbd.Image(ioctx, "a") as img:
+        main = threading.get_ident()
+        seen = []
+        done = threading.Event()
+
+        def wrote(comp):
+            seen.append(("w", comp.get_return_value(), threading.get_ident() != main))
+
+        comps = [img.aio_write(bytes([i]) * 512, i * 512, wrote) for i in range(1, 9)]
+        for c in comps:
+            c.wait_for_complete_and_cb()
+        assert len(seen) == 8 and all(r == 512 and other for _, r, other in seen)
+
+        def read(comp, data):
+            seen.append(("r", data))
+            done.set()
+
+        img.aio_read(3 * 512, 512, read).wait_for_complete_and_cb()
+        assert done.is_set() and seen[-1] == ("r", bytes([3]) * 512)
+        errors = []
+        img.aio_read(1 << 30, 1, lambda c, d: errors.append((c.get_return_value(), d))).wait_for_complete_and_cb()
+        assert errors == [(-errno.EINVAL, None)]
+        flushed = []
+        img.aio_flush(lambda c: flushed.append(c.get_return_value())).wait_for_complete_and_cb()
+        assert flushed == [0]
+
+
+def test_locks(ioctx):
+    rbd.RBD().create(ioctx, "l", 1 << 20)
+    with rbd.Image(ioctx, "l") as img:
+        assert img.list_lockers() == []
+        img.lock_exclusive("c1")
+        with pytest.raises(rbd.ImageExists):
+            img.lock_exclusive("c1")
+        lockers = img.list_lockers()
+        assert lockers["exclusive"] and lockers["lockers"][0][1] == "c1"
+        img.break_lock(lockers["lockers"][0][0], "c1")
+        img.lock_acquire(rbd.RBD_LOCK_MODE_EXCLUSIVE)
+        assert img.is_exclusive_lock_owner()
+        assert [o["mode"] for o in img.lock_get_owners()] == [rbd.RBD_LOCK_MODE_EXCLUSIVE]
+        img.lock_release()
+        assert not img.is_exclusive_lock_owner()

@@ -255,6 +255,42 @@ class RBD(object):
         pass
 
 
+class Completion(object):
+    """An asynchronous request of an Image (aio_*)."""
+
+    def __init__(self, image, oncomplete):
+        self.image = image
+        self.oncomplete = oncomplete
+        self._native = None
+
+    def is_complete(self):
+        return self._native.is_complete()
+
+    def wait_for_complete_and_cb(self):
+        self._native.wait()
+
+    def wait_for_complete(self):
+        self._native.wait()
+
+    def get_return_value(self):
+        return self._native.return_value()
+
+
+def _submit(image, oncomplete, submit, with_data=False):
+    comp = Completion(image, oncomplete)
+
+    def done(ret, data):
+        if comp.oncomplete is None:
+            return
+        if with_data:
+            comp.oncomplete(comp, data if ret >= 0 else None)
+        else:
+            comp.oncomplete(comp)
+
+    comp._native = submit(done)
+    return comp
+
+
 class Image(object):
     """This class represents an RBD image."""
 
@@ -561,6 +597,75 @@ class Image(object):
     def config_remove(self, key):
         self._check()
         self.metadata_remove("conf_" + key)
+
+    def aio_read(self, offset, length, oncomplete, fadvise_flags=0):
+        self._check()
+        return _call("error reading %s %ld~%ld" % (self.name, offset, length), _submit, self, oncomplete,
+                     lambda cb: self._native.aio_read(offset, length, cb), True)
+
+    def aio_write(self, data, offset, oncomplete, fadvise_flags=0):
+        self._check()
+        if not isinstance(data, bytes):
+            raise TypeError("data must be a byte string")
+        return _call("error writing %s %ld~%ld" % (self.name, offset, len(data)), _submit, self, oncomplete,
+                     lambda cb: self._native.aio_write(data, offset, cb))
+
+    def aio_discard(self, offset, length, oncomplete):
+        self._check()
+        return _call("error discarding %s %ld~%ld" % (self.name, offset, length), _submit, self, oncomplete,
+                     lambda cb: self._native.aio_discard(offset, length, cb))
+
+    def aio_write_zeroes(self, offset, length, oncomplete, zero_flags=0, fadvise_flags=0):
+        self._check()
+        thick = bool(zero_flags & RBD_WRITE_ZEROES_FLAG_THICK_PROVISION)
+        return _call("error zeroing %s %ld~%ld" % (self.name, offset, length), _submit, self, oncomplete,
+                     lambda cb: self._native.aio_write_zeroes(offset, length, thick, cb))
+
+    def aio_flush(self, oncomplete):
+        self._check()
+        return _call("error flushing", _submit, self, oncomplete, lambda cb: self._native.aio_flush(cb))
+
+    def lock_acquire(self, lock_mode):
+        self._check()
+        if lock_mode != RBD_LOCK_MODE_EXCLUSIVE:
+            raise InvalidArgument("error acquiring lock on image")
+        _call("error acquiring lock on image", self._native.lock_acquire)
+
+    def lock_release(self):
+        self._check()
+        _call("error releasing lock on image", self._native.lock_release)
+
+    def is_exclusive_lock_owner(self):
+        self._check()
+        return _call("error getting lock status for image %s" % self.name, self._native.is_exclusive_lock_owner)
+
+    def lock_get_owners(self):
+        self._check()
+        return iter([{"mode": m, "owner": o} for m, o in
+                     _call("error listing lock owners for image %s" % self.name, self._native.lock_owners)])
+
+    def lock_exclusive(self, cookie):
+        self._check()
+        _call("error acquiring exclusive lock on image", self._native.lock_exclusive, cookie)
+
+    def lock_shared(self, cookie, tag):
+        self._check()
+        _call("error acquiring shared lock on image", self._native.lock_shared, cookie, tag)
+
+    def unlock(self, cookie):
+        self._check()
+        _call("error unlocking image", self._native.unlock, cookie)
+
+    def break_lock(self, client, cookie):
+        self._check()
+        _call("error unlocking image", self._native.break_lock, client, cookie)
+
+    def list_lockers(self):
+        self._check()
+        exclusive, tag, lockers = _call("error listing images", self._native.list_lockers)
+        if not lockers:
+            return []
+        return {"tag": tag, "exclusive": exclusive, "lockers": lockers}
 
     def watchers_list(self):
         self._check()
