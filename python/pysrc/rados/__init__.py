@@ -302,6 +302,96 @@ class Rados(object):
         return Ioctx(self, nat.pool_name(), nat)
 
 
+class OpCtx(object):
+    def __enter__(self):
+        return self.create()
+
+    def __exit__(self, type_, value, traceback):
+        self.release()
+        return False
+
+
+class WriteOp(object):
+    """A batch of object mutations, applied in order by Ioctx.operate_write_op."""
+
+    def create(self):
+        self.steps = []
+        return self
+
+    def release(self):
+        self.steps = []
+
+    def _add(self, fn):
+        self.steps.append(fn)
+
+    def new(self, exclusive=None):
+        pass
+
+    def remove(self):
+        self._add(lambda n, oid: n.remove(oid))
+
+    def set_flags(self, flags=LIBRADOS_OPERATION_NOFLAG):
+        pass
+
+    def append(self, to_write):
+        self._add(lambda n, oid: n.append(oid, to_write))
+
+    def write(self, to_write, offset=0):
+        self._add(lambda n, oid: n.write(oid, to_write, offset))
+
+    def write_full(self, to_write):
+        self._add(lambda n, oid: n.write_full(oid, to_write))
+
+    def zero(self, offset, length):
+        def run(n, oid):
+            size = n.stat(oid)[0]
+            n.write(oid, b"\0" * length, offset)
+            if offset + length > size:
+                n.trunc(oid, max(size, offset + length))
+
+        self._add(run)
+
+    def truncate(self, offset):
+        self._add(lambda n, oid: n.trunc(oid, offset))
+
+
+class WriteOpCtx(WriteOp, OpCtx):
+    """write operation context manager"""
+
+
+class ReadOp(object):
+    """A batch of object reads, answered by Ioctx.operate_read_op."""
+
+    def create(self):
+        self.steps = []
+        return self
+
+    def release(self):
+        self.steps = []
+
+    def set_flags(self, flags=LIBRADOS_OPERATION_NOFLAG):
+        pass
+
+
+class ReadOpCtx(ReadOp, OpCtx):
+    """read operation context manager"""
+
+
+class OmapIterator(object):
+    """Omap iterator: its entries are known once the read operation ran."""
+
+    def __init__(self):
+        self.items = []
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __next__(self):
+        if not self.items:
+            raise StopIteration
+        return self.items.pop(0)
+
+
 class Ioctx(object):
     """rados.Ioctx object"""
 
@@ -400,6 +490,68 @@ class Ioctx(object):
     def get_xattrs(self, oid):
         self.require_ioctx_open()
         return iter(_call("Failed to get rados xattrs for object %r" % oid, self._native.xattrs, oid))
+
+    def create_write_op(self):
+        return WriteOp().create()
+
+    def create_read_op(self):
+        return ReadOp().create()
+
+    def release_write_op(self, write_op):
+        write_op.release()
+
+    def release_read_op(self, read_op):
+        read_op.release()
+
+    def operate_write_op(self, write_op, oid, mtime=0, flags=LIBRADOS_OPERATION_NOFLAG):
+        self.require_ioctx_open()
+        for step in write_op.steps:
+            _call("Ioctx.operate_write_op(%s): failed to operate write op for oid %s" % (self.name, oid),
+                  step, self._native, oid)
+
+    def operate_read_op(self, read_op, oid, flag=LIBRADOS_OPERATION_NOFLAG):
+        self.require_ioctx_open()
+        omap = dict(_call("Ioctx.operate_read_op(%s): failed to operate read op for oid %s" % (self.name, oid),
+                          self._native.omap_get, oid))
+        for step in read_op.steps:
+            step(omap)
+
+    def set_omap(self, write_op, keys, values):
+        keys, values = list(keys), list(values)
+        if len(keys) != len(values):
+            raise Error("Rados(): keys and values must have the same number of items")
+        pairs = [(k, v) for k, v in zip(keys, values)]
+        write_op._add(lambda n, oid: n.omap_update(oid, pairs, []))
+
+    def remove_omap_keys(self, write_op, keys):
+        keys = list(keys)
+        write_op._add(lambda n, oid: n.omap_update(oid, [], keys))
+
+    def clear_omap(self, write_op):
+        write_op._add(lambda n, oid: n.omap_clear(oid))
+
+    def _omap_read(self, read_op, select):
+        it = OmapIterator()
+        read_op.steps.append(lambda omap: it.items.extend(select(omap)))
+        return it, 0
+
+    def get_omap_vals(self, read_op, start_after, filter_prefix, max_return, omap_key_type=str):
+        def select(omap):
+            keys = sorted(k for k in omap if k > (start_after or "") and k.startswith(filter_prefix or ""))
+            return [(k, omap[k]) for k in keys[:max_return]]
+
+        return self._omap_read(read_op, select)
+
+    def get_omap_keys(self, read_op, start_after, max_return):
+        def select(omap):
+            keys = sorted(k for k in omap if k > (start_after or ""))
+            return [(k, None) for k in keys[:max_return]]
+
+        return self._omap_read(read_op, select)
+
+    def get_omap_vals_by_keys(self, read_op, keys):
+        keys = list(keys)
+        return self._omap_read(read_op, lambda omap: [(k, omap[k]) for k in keys if k in omap])
 
     def list_objects(self):
         self.require_ioctx_open()
