@@ -306,7 +306,7 @@ class OpCtx(object):
     def __enter__(self):
         return self.create()
 
-    def __exit__(self, type_, value, traceback):
+    def __exit__(self, type, msg, traceback):
         self.release()
         return False
 
@@ -535,7 +535,7 @@ class Ioctx(object):
         read_op.steps.append(lambda omap: it.items.extend(select(omap)))
         return it, 0
 
-    def get_omap_vals(self, read_op, start_after, filter_prefix, max_return, omap_key_type=str):
+    def get_omap_vals(self, read_op, start_after, filter_prefix, max_return):
         def select(omap):
             keys = sorted(k for k in omap if k > (start_after or "") and k.startswith(filter_prefix or ""))
             return [(k, omap[k]) for k in keys[:max_return]]
