@@ -543,6 +543,10 @@ impl NativeCompletion {
 
 /// A completion whose callback calls `cb(ret, data)` with the GIL (data: bytes or None).
 fn py_completion(cb: Option<PyObject>, data: Option<Arc<slot::Slot>>) -> Arc<Completion> {
+    completion_with(cb, data, false)
+}
+
+fn completion_with(cb: Option<PyObject>, data: Option<Arc<slot::Slot>>, rados: bool) -> Arc<Completion> {
     let callback: Option<rbdshim_core::aio::Callback> = cb.map(|cb| {
         Box::new(move |ret: i64| {
             Python::with_gil(|py| {
@@ -557,7 +561,58 @@ fn py_completion(cb: Option<PyObject>, data: Option<Arc<slot::Slot>>) -> Arc<Com
             })
         }) as rbdshim_core::aio::Callback
     });
-    Completion::new(callback)
+    if rados {
+        Completion::new_rados(callback)
+    } else {
+        Completion::new(callback)
+    }
+}
+
+/// Object requests on the core's AIO pool, with librados's completion order.
+fn rados_aio(
+    cb: Option<PyObject>,
+    data: Option<Arc<slot::Slot>>,
+    job: impl FnOnce() -> rbdshim_core::Result<i64> + Send + 'static,
+) -> R<NativeCompletion> {
+    let c = completion_with(cb, data, true);
+    ok(rbdshim_core::aio::run(c.clone(), Box::new(move || job().unwrap_or_else(|e| -(e.errno() as i64)))))?;
+    Ok(NativeCompletion { c })
+}
+
+#[pymethods]
+impl NativeIoctx {
+    #[pyo3(signature = (oid, data, offset, cb=None))]
+    fn aio_write(&self, oid: String, data: Vec<u8>, offset: u64, cb: Option<PyObject>) -> R<NativeCompletion> {
+        let io = self.io.clone();
+        rados_aio(cb, None, move || Ok(io.objects().write(&io.loc(), &oid, offset, &data).map(|_| 0)?))
+    }
+    #[pyo3(signature = (oid, data, cb=None))]
+    fn aio_write_full(&self, oid: String, data: Vec<u8>, cb: Option<PyObject>) -> R<NativeCompletion> {
+        let io = self.io.clone();
+        rados_aio(cb, None, move || Ok(io.objects().write_full(&io.loc(), &oid, &data).map(|_| 0)?))
+    }
+    #[pyo3(signature = (oid, data, cb=None))]
+    fn aio_append(&self, oid: String, data: Vec<u8>, cb: Option<PyObject>) -> R<NativeCompletion> {
+        let io = self.io.clone();
+        rados_aio(cb, None, move || Ok(io.objects().append(&io.loc(), &oid, &data).map(|_| 0)?))
+    }
+    #[pyo3(signature = (oid, length, offset, cb=None))]
+    fn aio_read(&self, oid: String, length: u64, offset: u64, cb: Option<PyObject>) -> R<NativeCompletion> {
+        let io = self.io.clone();
+        let out = Arc::new(slot::Slot::default());
+        let o2 = out.clone();
+        rados_aio(cb, Some(out), move || {
+            let d = io.objects().read(&io.loc(), &oid, offset, length)?;
+            let n = d.len() as i64;
+            o2.put(d);
+            Ok(n)
+        })
+    }
+    #[pyo3(signature = (oid, cb=None))]
+    fn aio_remove(&self, oid: String, cb: Option<PyObject>) -> R<NativeCompletion> {
+        let io = self.io.clone();
+        rados_aio(cb, None, move || Ok(io.objects().remove(&io.loc(), &oid).map(|_| 0)?))
+    }
 }
 
 /// A one-shot hand-over of read data from the IO thread to the callback.

@@ -200,3 +200,43 @@ def test_locks(ioctx):
         assert [o["mode"] for o in img.lock_get_owners()] == [rbd.RBD_LOCK_MODE_EXCLUSIVE]
         img.lock_release()
         assert not img.is_exclusive_lock_owner()
+
+
+def test_rados_aio(ioctx):
+    got = []
+    c = ioctx.aio_write_full("a", b"0123456789", oncomplete=lambda comp: got.append(comp.is_complete()))
+    c.wait_for_complete_and_cb()
+    assert got == [True], "librados reports completion before the callback"
+    ioctx.aio_append("a", b"!").wait_for_complete()
+    data = []
+    ioctx.aio_read("a", 100, 2, oncomplete=lambda comp, d: data.append(d)).wait_for_complete_and_cb()
+    assert data == [b"23456789!"]
+    c = ioctx.aio_read("missing", 1, 0, oncomplete=lambda comp, d: data.append(d))
+    c.wait_for_complete_and_cb()
+    assert c.get_return_value() == -errno.ENOENT and data[-1] is None
+    ioctx.aio_remove("a").wait_for_complete()
+    with pytest.raises(rados.ObjectNotFound):
+        ioctx.read("a")
+
+
+def test_multiprocessing_fork_workers(ioctx):
+    import multiprocessing
+
+    rbd.RBD().create(ioctx, "mp", 1 << 20)
+    global _INHERITED
+    _INHERITED = ioctx  # handles are not picklable (neither are Ceph's): workers inherit it
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(2) as pool:
+        assert sorted(pool.map(_worker_write, range(4))) == [0, 1, 2, 3]
+    with rbd.Image(ioctx, "mp") as img:
+        for i in range(4):
+            assert img.read(i * 4096, 6) == b"worker"
+
+
+_INHERITED = None
+
+
+def _worker_write(i):
+    with rbd.Image(_INHERITED, "mp") as img:
+        img.write(b"worker", i * 4096)
+    return i

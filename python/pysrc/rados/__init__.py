@@ -302,6 +302,53 @@ class Rados(object):
         return Ioctx(self, nat.pool_name(), nat)
 
 
+class Completion(object):
+    """Asynchronous object operation completion"""
+
+    def __init__(self, ioctx, oncomplete=None, onsafe=None):
+        self.ioctx = ioctx
+        self.oncomplete = oncomplete
+        self.onsafe = onsafe
+        self._native = None
+
+    def is_safe(self):
+        return self.is_complete()
+
+    def is_complete(self):
+        return self._native.is_complete()
+
+    def wait_for_safe(self):
+        self.wait_for_complete()
+
+    def wait_for_complete(self):
+        self._native.wait()
+
+    def wait_for_safe_and_cb(self):
+        self._native.wait()
+
+    def wait_for_complete_and_cb(self):
+        self._native.wait()
+
+    def get_return_value(self):
+        return self._native.return_value()
+
+
+def _aio(ioctx, oncomplete, onsafe, submit, with_data=False):
+    comp = Completion(ioctx, oncomplete, onsafe)
+
+    def done(ret, data):
+        for cb in (comp.oncomplete, comp.onsafe):
+            if cb is None:
+                continue
+            if with_data and cb is comp.oncomplete:
+                cb(comp, data if ret >= 0 else None)
+            else:
+                cb(comp)
+
+    comp._native = submit(done)
+    return comp
+
+
 class OpCtx(object):
     def __enter__(self):
         return self.create()
@@ -490,6 +537,34 @@ class Ioctx(object):
     def get_xattrs(self, oid):
         self.require_ioctx_open()
         return iter(_call("Failed to get rados xattrs for object %r" % oid, self._native.xattrs, oid))
+
+    def aio_write(self, object_name, to_write, offset=0, oncomplete=None, onsafe=None):
+        self.require_ioctx_open()
+        return _call("error writing object %s" % object_name, _aio, self, oncomplete, onsafe,
+                     lambda cb: self._native.aio_write(object_name, to_write, offset, cb))
+
+    def aio_write_full(self, object_name, to_write, oncomplete=None, onsafe=None):
+        self.require_ioctx_open()
+        return _call("error writing object %s" % object_name, _aio, self, oncomplete, onsafe,
+                     lambda cb: self._native.aio_write_full(object_name, to_write, cb))
+
+    def aio_append(self, object_name, to_append, oncomplete=None, onsafe=None):
+        self.require_ioctx_open()
+        return _call("error appending object %s" % object_name, _aio, self, oncomplete, onsafe,
+                     lambda cb: self._native.aio_append(object_name, to_append, cb))
+
+    def aio_read(self, object_name, length, offset, oncomplete=None):
+        self.require_ioctx_open()
+        return _call("error reading %s" % object_name, _aio, self, oncomplete, None,
+                     lambda cb: self._native.aio_read(object_name, length, offset, cb), True)
+
+    def aio_remove(self, object_name, oncomplete=None, onsafe=None):
+        self.require_ioctx_open()
+        return _call("error removing %s" % object_name, _aio, self, oncomplete, onsafe,
+                     lambda cb: self._native.aio_remove(object_name, cb))
+
+    def aio_flush(self):
+        self.require_ioctx_open()
 
     def create_write_op(self):
         return WriteOp().create()
