@@ -212,7 +212,7 @@ class RBD(object):
         return [name for _, name in _call("error listing images", _native.list2, ioctx._native)]
 
     def list2(self, ioctx):
-        return iter([{"id": i, "name": n} for i, n in _call("error listing images", _native.list2, ioctx._native)])
+        return ImageIterator([{"id": i, "name": n} for i, n in _call("error listing images", _native.list2, ioctx._native)])
 
     def remove(self, ioctx, name, on_progress=None):
         _call("error removing image", _native.remove, ioctx._native, name)
@@ -227,7 +227,7 @@ class RBD(object):
 
     def trash_list(self, ioctx):
         entries = _call("error listing trash", _native.trash_list, ioctx._native)
-        return iter([
+        return TrashIterator([
             {"id": i, "name": n, "source": "USER" if s == 0 else s,
              "deletion_time": _datetime.utcfromtimestamp(d), "deferment_end_time": _datetime.utcfromtimestamp(e)}
             for i, n, s, d, e in entries
@@ -253,6 +253,28 @@ class RBD(object):
 
     def pool_init(self, ioctx, force):
         pass
+
+
+def _iterator(name, doc):
+    """Iterator classes of Ceph's module, over results fetched when they are made."""
+
+    def __init__(self, items):
+        self._items = list(items)
+
+    def __iter__(self):
+        return iter(self._items)
+
+    return type(name, (object,), {"__init__": __init__, "__iter__": __iter__, "__doc__": doc, "__module__": __name__})
+
+
+ImageIterator = _iterator("ImageIterator", "Iterator over RBD images in a pool")
+SnapIterator = _iterator("SnapIterator", "Iterator over snapshot info for an image")
+TrashIterator = _iterator("TrashIterator", "Iterator over trashed RBD images in a pool")
+ChildIterator = _iterator("ChildIterator", "Iterator over child info for the image or its snapshot")
+WatcherIterator = _iterator("WatcherIterator", "Iterator over watchers of an image")
+MetadataIterator = _iterator("MetadataIterator", "Iterator over metadata list for an image")
+ConfigImageIterator = _iterator("ConfigImageIterator", "Iterator over image-level overrides for an image")
+LockOwnerIterator = _iterator("LockOwnerIterator", "Iterator over managed lock owners for an image")
 
 
 class Completion(object):
@@ -466,7 +488,7 @@ class Image(object):
     def list_snaps(self):
         self._check()
         snaps = _call("error listing snapshots for image %s" % self.name, self._native.list_snaps)
-        return iter([
+        return SnapIterator([
             {"id": i, "size": s, "name": n, "namespace": RBD_SNAP_NAMESPACE_TYPE_USER}
             for i, s, n, _t, _p in snaps
         ])
@@ -533,7 +555,7 @@ class Image(object):
     def list_children2(self):
         self._check()
         kids = _call("error listing children of image %s" % self.name, self._native.list_children)
-        return iter([{"pool": pool, "pool_namespace": ns, "image": image, "id": iid, "trash": trash}
+        return ChildIterator([{"pool": pool, "pool_namespace": ns, "image": image, "id": iid, "trash": trash}
                      for _id, pool, ns, iid, image, trash in kids])
 
     def flatten(self, on_progress=None):
@@ -576,12 +598,12 @@ class Image(object):
 
     def metadata_list(self):
         self._check()
-        return iter(_call("error listing metadata for image %s" % self.name, self._native.metadata_list))
+        return MetadataIterator(_call("error listing metadata for image %s" % self.name, self._native.metadata_list))
 
     # Image-level config overrides are image-meta keys "conf_<option>", as in Ceph.
     def config_list(self):
         self._check()
-        return iter([
+        return ConfigImageIterator([
             {"name": k[len("conf_"):], "value": v, "source": RBD_CONFIG_SOURCE_IMAGE}
             for k, v in self.metadata_list() if k.startswith("conf_")
         ])
@@ -641,7 +663,7 @@ class Image(object):
 
     def lock_get_owners(self):
         self._check()
-        return iter([{"mode": m, "owner": o} for m, o in
+        return LockOwnerIterator([{"mode": m, "owner": o} for m, o in
                      _call("error listing lock owners for image %s" % self.name, self._native.lock_owners)])
 
     def lock_exclusive(self, cookie):
@@ -670,4 +692,4 @@ class Image(object):
     def watchers_list(self):
         self._check()
         ws = _call("error listing watchers", self._native.watchers)
-        return iter([{"addr": a, "id": i, "cookie": c} for a, i, c in ws])
+        return WatcherIterator([{"addr": a, "id": i, "cookie": c} for a, i, c in ws])
