@@ -240,3 +240,17 @@ def _worker_write(i):
     with rbd.Image(_INHERITED, "mp") as img:
         img.write(b"worker", i * 4096)
     return i
+
+
+def test_small_helpers(ioctx):
+    r = rbd.RBD()
+    assert r.features_to_string(rbd.RBD_FEATURES_DEFAULT) == "layering,exclusive-lock,object-map,fast-diff,deep-flatten"
+    assert r.features_from_string("layering,fast-diff") == 17
+    with pytest.raises(rbd.InvalidArgument):
+        r.features_from_string("bogus")
+    r.create(ioctx, "h", 1 << 20)
+    with rbd.Image(ioctx, "h") as img:
+        assert img.get_name() == "h"
+        with pytest.raises(rbd.OperationNotSupported) as e:
+            img.encryption_load(rbd.RBD_ENCRYPTION_FORMAT_LUKS1, "secret")
+        assert e.value.errno == errno.EOPNOTSUPP

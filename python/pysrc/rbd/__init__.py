@@ -254,6 +254,23 @@ class RBD(object):
     def pool_init(self, ioctx, force):
         pass
 
+    def features_to_string(self, features):
+        names = ["layering", "striping", "exclusive-lock", "object-map", "fast-diff", "deep-flatten",
+                 "journaling", "data-pool", "operations", "migrating", "non-primary", "dirty-cache"]
+        if features & ~RBD_FEATURES_ALL:
+            raise InvalidArgument("error converting features bitmask to str")
+        return ",".join(n for i, n in enumerate(names) if features & (1 << i))
+
+    def features_from_string(self, str_features):
+        names = ["layering", "striping", "exclusive-lock", "object-map", "fast-diff", "deep-flatten",
+                 "journaling", "data-pool", "operations", "migrating", "non-primary", "dirty-cache"]
+        value = 0
+        for part in (p.strip() for p in str_features.split(",") if p.strip()):
+            if part not in names:
+                raise InvalidArgument("error converting features str to bitmask")
+            value |= 1 << names.index(part)
+        return value
+
 
 def _iterator(name, doc):
     """Iterator classes of Ceph's module, over results fetched when they are made."""
@@ -665,6 +682,22 @@ class Image(object):
         self._check()
         return LockOwnerIterator([{"mode": m, "owner": o} for m, o in
                      _call("error listing lock owners for image %s" % self.name, self._native.lock_owners)])
+
+    def lock_break(self, lock_mode, lock_owner):
+        self._check()
+        _call("error breaking lock on image", self._native.break_lock, lock_owner, "")
+
+    def get_name(self):
+        self._check()
+        return _call("error getting name for image %s" % self.name, self._native.name)
+
+    def encryption_format(self, format, passphrase, cipher_alg=RBD_ENCRYPTION_ALGORITHM_AES256):
+        self._check()
+        raise OperationNotSupported("error formatting image %s" % self.name, errno=_errno.EOPNOTSUPP)
+
+    def encryption_load(self, format, passphrase):
+        self._check()
+        raise OperationNotSupported("error loading encryption on image %s" % self.name, errno=_errno.EOPNOTSUPP)
 
     def lock_exclusive(self, cookie):
         self._check()
