@@ -103,6 +103,11 @@ RBD_WRITE_ZEROES_FLAG_THICK_PROVISION = 1
 RBD_FEATURES_DEFAULT = 61
 
 
+# Feature names by bit, as rbd_features_to_string spells them.
+_FEATURE_NAMES = ["layering", "striping", "exclusive-lock", "object-map", "fast-diff", "deep-flatten",
+                  "journaling", "data-pool", "operations", "migrating", "non-primary", "dirty-cache"]
+
+
 class Error(Exception):
     pass
 
@@ -255,20 +260,16 @@ class RBD(object):
         pass
 
     def features_to_string(self, features):
-        names = ["layering", "striping", "exclusive-lock", "object-map", "fast-diff", "deep-flatten",
-                 "journaling", "data-pool", "operations", "migrating", "non-primary", "dirty-cache"]
         if features & ~RBD_FEATURES_ALL:
             raise InvalidArgument("error converting features bitmask to str")
-        return ",".join(n for i, n in enumerate(names) if features & (1 << i))
+        return ",".join(n for i, n in enumerate(_FEATURE_NAMES) if features & (1 << i))
 
     def features_from_string(self, str_features):
-        names = ["layering", "striping", "exclusive-lock", "object-map", "fast-diff", "deep-flatten",
-                 "journaling", "data-pool", "operations", "migrating", "non-primary", "dirty-cache"]
         value = 0
         for part in (p.strip() for p in str_features.split(",") if p.strip()):
-            if part not in names:
+            if part not in _FEATURE_NAMES:
                 raise InvalidArgument("error converting features str to bitmask")
-            value |= 1 << names.index(part)
+            value |= 1 << _FEATURE_NAMES.index(part)
         return value
 
 

@@ -192,9 +192,21 @@ pub unsafe extern "C" fn rados_omap_get_end(iter: rados_omap_iter_t) {
 
 /// A read step: what to fetch, and where the answer goes.
 enum ReadStep {
-    Vals { start_after: String, prefix: String, max: u64, iter: usize, more: usize, rval: usize },
-    Keys { start_after: String, max: u64, iter: usize, more: usize, rval: usize },
-    ByKeys { keys: Vec<String>, iter: usize, rval: usize },
+    /// Keys after `start_after` starting with `prefix`, at most `max`; values only if asked.
+    Range {
+        start_after: String,
+        prefix: String,
+        max: u64,
+        values: bool,
+        iter: usize,
+        more: usize,
+        rval: usize,
+    },
+    ByKeys {
+        keys: Vec<String>,
+        iter: usize,
+        rval: usize,
+    },
 }
 
 #[derive(Default)]
@@ -242,10 +254,11 @@ pub unsafe extern "C" fn rados_read_op_omap_get_vals2(
 ) {
     // SAFETY: strings from the caller.
     let (sa, pf) = unsafe { (opt_cstr(start_after).ok().flatten(), opt_cstr(filter_prefix).ok().flatten()) };
-    let step = ReadStep::Vals {
+    let step = ReadStep::Range {
         start_after: sa.unwrap_or("").to_string(),
         prefix: pf.unwrap_or("").to_string(),
         max: max_return,
+        values: true,
         // SAFETY: out-pointer from the caller.
         iter: unsafe { new_iter(iter) },
         more: pmore as usize,
@@ -266,9 +279,11 @@ pub unsafe extern "C" fn rados_read_op_omap_get_keys2(
 ) {
     // SAFETY: string from the caller.
     let sa = unsafe { opt_cstr(start_after).ok().flatten() };
-    let step = ReadStep::Keys {
+    let step = ReadStep::Range {
         start_after: sa.unwrap_or("").to_string(),
+        prefix: String::new(),
         max: max_return,
+        values: false,
         // SAFETY: out-pointer from the caller.
         iter: unsafe { new_iter(iter) },
         more: pmore as usize,
@@ -314,22 +329,11 @@ pub unsafe extern "C" fn rados_read_op_operate(
         let steps = std::mem::take(&mut *r.steps.lock());
         for s in steps {
             let (iter, entries, rval): (usize, Vec<(String, Vec<u8>)>, usize) = match s {
-                ReadStep::Vals { start_after, prefix, max, iter, more, rval } => {
+                ReadStep::Range { start_after, prefix, max, values, iter, more, rval } => {
                     let all: Vec<_> = omap
                         .range::<String, _>((std::ops::Bound::Excluded(&start_after), std::ops::Bound::Unbounded))
                         .filter(|(k, _)| k.starts_with(&prefix))
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect();
-                    let n = (max as usize).min(all.len());
-                    let has_more = all.len() > n;
-                    // SAFETY: the caller's out-pointer.
-                    unsafe { set(more, has_more as u8) };
-                    (iter, all.into_iter().take(n).collect(), rval)
-                }
-                ReadStep::Keys { start_after, max, iter, more, rval } => {
-                    let all: Vec<_> = omap
-                        .range::<String, _>((std::ops::Bound::Excluded(&start_after), std::ops::Bound::Unbounded))
-                        .map(|(k, _)| (k.clone(), Vec::new()))
+                        .map(|(k, v)| (k.clone(), if values { v.clone() } else { Vec::new() }))
                         .collect();
                     let n = (max as usize).min(all.len());
                     // SAFETY: the caller's out-pointer.
