@@ -1,6 +1,7 @@
 """The object API through Ceph's own Python rados module on our librados.so.2: data, xattrs,
 omap through write and read operations, listing."""
 
+import time
 import rados
 
 
@@ -36,6 +37,23 @@ def main():
                 it, ret = io.get_omap_keys(op, "", 10)
                 io.operate_read_op(op, "o1")
                 assert [k for k, _ in it] == ["k2", "k3"]
+            # Advisory object locks (cls_lock rules).
+            io.lock_exclusive("o1", "L", "c1", desc="d")
+            expect(rados.ObjectExists, io.lock_exclusive, "o1", "L", "c1")
+            expect(rados.ObjectBusy, io.lock_exclusive, "o1", "L", "c2")
+            expect(rados.ObjectBusy, io.lock_shared, "o1", "L", "c2", "t")
+            io.unlock("o1", "L", "c1")
+            io.lock_shared("o1", "L", "c1", "t")
+            io.lock_shared("o1", "L", "c2", "t")
+            expect(rados.ObjectBusy, io.lock_shared, "o1", "L", "c3", "other")
+            expect(rados.ObjectBusy, io.lock_exclusive, "o1", "L", "c3")
+            io.unlock("o1", "L", "c1")
+            io.unlock("o1", "L", "c2")
+            expect(rados.ObjectNotFound, io.unlock, "o1", "L", "c2")
+            io.lock_exclusive("o1", "L", "c1", duration=1)
+            time.sleep(1.2)
+            io.lock_exclusive("o1", "L", "c2")
+            io.unlock("o1", "L", "c2")
             io.write_full("o2", b"")
             assert sorted(o.key for o in io.list_objects()) == ["o1", "o2"]
             io.remove_object("o2")
@@ -45,6 +63,14 @@ def main():
             except rados.ObjectNotFound:
                 pass
     print("ceph python objects ok")
+
+
+def expect(exc, fn, *args):
+    try:
+        fn(*args)
+    except exc:
+        return
+    raise AssertionError("%s%r did not raise %s" % (fn.__name__, args, exc.__name__))
 
 
 if __name__ == "__main__":

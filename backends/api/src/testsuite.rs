@@ -322,6 +322,16 @@ pub fn objects_attrs(b: &Arc<dyn Backend>) {
     assert_eq!(o.xattrs(&loc, "x").unwrap().len(), 1);
     o.xattr_remove(&loc, "x", "a").unwrap();
     assert!(o.xattrs(&loc, "x").unwrap().is_empty());
+    // xattr_update: creates the object, sees the current value, removes on None, keeps
+    // everything unchanged when the closure fails.
+    o.xattr_update(&loc, "u", "n", &mut |cur| Ok(Some([cur.unwrap_or(b""), b"+"].concat()))).unwrap();
+    o.xattr_update(&loc, "u", "n", &mut |cur| Ok(Some([cur.unwrap_or(b""), b"+"].concat()))).unwrap();
+    assert_eq!(o.xattr_get(&loc, "u", "n").unwrap(), b"++");
+    assert!(matches!(o.xattr_update(&loc, "u", "n", &mut |_| Err(Error::Busy)), Err(Error::Busy)));
+    assert_eq!(o.xattr_get(&loc, "u", "n").unwrap(), b"++");
+    o.xattr_update(&loc, "u", "n", &mut |_| Ok(None)).unwrap();
+    assert!(matches!(o.xattr_get(&loc, "u", "n"), Err(Error::NotFound)));
+    o.remove(&loc, "u").unwrap();
     let mut set = BTreeMap::new();
     set.insert("k1".to_string(), b"v1".to_vec());
     set.insert("k2".to_string(), vec![0, 255]);

@@ -141,6 +141,16 @@ pub trait ObjectStore: Send + Sync {
     fn xattr_set(&self, loc: &Loc, oid: &str, name: &str, value: &[u8]) -> Result<()>;
     fn xattr_remove(&self, loc: &Loc, oid: &str, name: &str) -> Result<()>;
     fn xattrs(&self, loc: &Loc, oid: &str) -> Result<BTreeMap<String, Vec<u8>>>;
+    /// Replaces xattr `name` with what `f` makes of its current value (`None`: absent or removed),
+    /// atomically against every other mutation of the object, creating the object: the one
+    /// read-modify-write primitive object classes such as advisory locks are built on.
+    fn xattr_update(
+        &self,
+        loc: &Loc,
+        oid: &str,
+        name: &str,
+        f: &mut dyn FnMut(Option<&[u8]>) -> Result<Option<Vec<u8>>>,
+    ) -> Result<()>;
     fn omap_get(&self, loc: &Loc, oid: &str) -> Result<BTreeMap<String, Vec<u8>>>;
     /// Sets `set` and removes `remove` keys in one atomic step (creating the object if needed).
     fn omap_update(&self, loc: &Loc, oid: &str, set: &BTreeMap<String, Vec<u8>>, remove: &[String]) -> Result<()>;

@@ -250,6 +250,23 @@ impl ObjectStore for FileObjects {
         Ok(self.sidecar(loc, oid)?.ok_or(Error::NotFound)?.xattrs)
     }
 
+    fn xattr_update(
+        &self,
+        loc: &Loc,
+        oid: &str,
+        name: &str,
+        f: &mut dyn FnMut(Option<&[u8]>) -> Result<Option<Vec<u8>>>,
+    ) -> Result<()> {
+        check_oid(oid)?;
+        self.mutate(loc, oid, |s| {
+            match f(s.xattrs.get(name).map(|v| v.as_slice()))? {
+                Some(v) => s.xattrs.insert(name.to_string(), v),
+                None => s.xattrs.remove(name),
+            };
+            Ok(())
+        })
+    }
+
     fn omap_get(&self, loc: &Loc, oid: &str) -> Result<BTreeMap<String, Vec<u8>>> {
         check_oid(oid)?;
         Ok(self.sidecar(loc, oid)?.ok_or(Error::NotFound)?.omap)

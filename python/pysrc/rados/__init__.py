@@ -285,6 +285,20 @@ class Rados(object):
         except _native.NativeError as e:
             return -e.args[0], b"", e.args[1]
 
+    def ping_monitor(self, mon_id):
+        """Ping monitor mon.<mon_id>: its JSON reply, as text."""
+        self.require_state("configuring", "connected")
+        return _call("error calling ping_monitor", self._native.ping_monitor, mon_id)
+
+    def wait_for_latest_osdmap(self):
+        # One process-local view of the store: every change is visible at once.
+        self.require_state("connected")
+        return 0
+
+    def get_addrs(self):
+        self.require_state("connected")
+        return self._native.client_addr()
+
     def mgr_command(self, cmd, inbuf, timeout=0, target=None):
         return self.mon_command(cmd, inbuf, timeout, target)
 
@@ -538,6 +552,38 @@ class Ioctx(object):
         self.require_ioctx_open()
         return iter(_call("Failed to get rados xattrs for object %r" % oid, self._native.xattrs, oid))
 
+    def _lock(self, what, key, name, cookie, tag, desc, duration, flags, exclusive):
+        self.require_ioctx_open()
+        for arg, argname in ((key, "key"), (name, "name"), (cookie, "cookie"), (tag, "tag"), (desc, "desc")):
+            if not isinstance(arg, str):
+                raise TypeError("%s must be a string" % argname)
+        if duration is not None and (not isinstance(duration, int) or duration < 0):
+            raise TypeError("duration must be a non-negative integer or None")
+        _call("Ioctx.rados_lock_%s(%s): failed to set lock %s on %s" % (what, self.name, name, key),
+              self._native.lock, key, name, cookie, tag, desc, duration, flags, exclusive)
+
+    def lock_exclusive(self, key, name, cookie, desc="", duration=None, flags=0):
+        """Take an exclusive advisory lock `name` on object `key`."""
+        self._lock("exclusive", key, name, cookie, "", desc, duration, flags, True)
+
+    def lock_shared(self, key, name, cookie, tag, desc="", duration=None, flags=0):
+        """Take a shared advisory lock `name` on object `key`; holders share one tag."""
+        self._lock("shared", key, name, cookie, tag, desc, duration, flags, False)
+
+    def unlock(self, key, name, cookie):
+        """Release this client's lock `name` on object `key`."""
+        self.require_ioctx_open()
+        _call("Ioctx.rados_lock_exclusive(%s): failed to set lock %s on %s" % (self.name, name, key),
+              self._native.unlock, key, name, cookie)
+
+    def get_stats(self):
+        """Usage statistics of the pool, with librados's keys."""
+        self.require_ioctx_open()
+        used, objects = _call("Ioctx.get_stats(%s): get_stats failed" % self.name, self._native.stats)
+        return {"num_bytes": used, "num_kb": used // 1024, "num_objects": objects, "num_object_clones": 0,
+                "num_object_copies": objects, "num_objects_missing_on_primary": 0, "num_objects_unfound": 0,
+                "num_objects_degraded": 0, "num_rd": 0, "num_rd_kb": 0, "num_wr": 0, "num_wr_kb": 0}
+
     def aio_write(self, object_name, to_write, offset=0, oncomplete=None, onsafe=None):
         self.require_ioctx_open()
         return _call("error writing object %s" % object_name, _aio, self, oncomplete, onsafe,
@@ -647,23 +693,47 @@ class Object(object):
         self.nspace = "" if nspace is None else nspace
 
     def read(self, length=1024 * 1024):
+        self.require_object_exists()
         ret = self.ioctx.read(self.key, length, self.offset)
         self.offset += len(ret)
         return ret
 
     def write(self, string_to_write):
+        self.require_object_exists()
         self.ioctx.write(self.key, string_to_write, self.offset)
         self.offset += len(string_to_write)
 
     def remove(self):
+        self.require_object_exists()
         self.ioctx.remove_object(self.key)
         self.state = "removed"
 
     def stat(self):
+        self.require_object_exists()
         return self.ioctx.stat(self.key)
 
     def seek(self, position):
         self.offset = position
+
+    def require_object_exists(self):
+        if self.state != "exists":
+            raise ObjectStateError("The object is %s" % self.state)
+
+    def get_xattr(self, xattr_name):
+        self.require_object_exists()
+        return self.ioctx.get_xattr(self.key, xattr_name)
+
+    def get_xattrs(self):
+        self.require_object_exists()
+        return self.ioctx.get_xattrs(self.key)
+
+    def set_xattr(self, xattr_name, xattr_value):
+        self.require_object_exists()
+        return self.ioctx.set_xattr(self.key, xattr_name, xattr_value)
+
+    def rm_xattr(self, xattr_name):
+        self.require_object_exists()
+        return self.ioctx.rm_xattr(self.key, xattr_name)
 
     def __str__(self):
         return "rados.Object(ioctx=%s,key=%s,nspace=%s,locator=%s)" % (

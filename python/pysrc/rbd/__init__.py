@@ -5,6 +5,8 @@ rbdshim core through the native extension `rbdshim._native`.
 """
 
 import errno as _errno
+import calendar as _calendar
+import threading as _threading
 from datetime import datetime as _datetime
 
 from rbdshim import _native
@@ -244,6 +246,89 @@ class RBD(object):
     def trash_restore(self, ioctx, image_id, name):
         _call("error restoring image from trash", _native.trash_restore, ioctx._native, image_id, name)
 
+    def trash_get(self, ioctx, image_id):
+        for entry in self.trash_list(ioctx):
+            if entry["id"] == image_id:
+                return entry
+        raise make_ex(-_errno.ENOENT, "error retrieving image from trash")
+
+    def trash_purge(self, ioctx, expire_ts=None, threshold=-1):
+        if expire_ts is None:
+            ts = 0
+        elif isinstance(expire_ts, _datetime):
+            ts = int(_calendar.timegm(expire_ts.utctimetuple()))
+        else:
+            raise TypeError("expire_ts must be a datetime or None")
+        # threshold (purge until the pool is below a usage ratio) has nothing to measure here:
+        # every expired image goes, which satisfies any threshold.
+        _call("error purging images from trash", _native.trash_purge, ioctx._native, ts)
+
+    def pool_metadata_get(self, ioctx, key):
+        try:
+            return _native.pool_metadata_get(ioctx._native, key)
+        except _native.NativeError as e:
+            if e.args[0] == _errno.ENOENT:
+                raise KeyError("no metadata %s" % key) from None
+            raise make_ex(e.args[0], "error getting metadata %s" % key) from None
+
+    def pool_metadata_set(self, ioctx, key, value):
+        _call("error setting metadata %s" % key, _native.pool_metadata_set, ioctx._native, key, value)
+
+    def pool_metadata_remove(self, ioctx, key):
+        try:
+            _native.pool_metadata_remove(ioctx._native, key)
+        except _native.NativeError as e:
+            if e.args[0] == _errno.ENOENT:
+                raise KeyError("no metadata %s" % key) from None
+            raise make_ex(e.args[0], "error removing metadata %s" % key) from None
+
+    def pool_metadata_list(self, ioctx):
+        return PoolMetadataIterator(_call("error listing metadata", _native.pool_metadata_list, ioctx._native))
+
+    # Pool-level config overrides are pool metadata keys "conf_<option>", as in Ceph.
+    def config_list(self, ioctx):
+        return ConfigPoolIterator([
+            {"name": k[len("conf_"):], "value": v, "source": RBD_CONFIG_SOURCE_POOL}
+            for k, v in self.pool_metadata_list(ioctx) if k.startswith("conf_")
+        ])
+
+    def config_get(self, ioctx, key):
+        try:
+            return _native.pool_metadata_get(ioctx._native, "conf_" + key)
+        except _native.NativeError as e:
+            if e.args[0] == _errno.ENOENT:
+                raise KeyError("no config %s for pool %s" % (key, ioctx.get_pool_name())) from None
+            raise make_ex(e.args[0], "error getting config %s for pool %s" % (key, ioctx.get_pool_name())) from None
+
+    def config_set(self, ioctx, key, value):
+        _call("error setting config %s for pool %s" % (key, ioctx.get_pool_name()),
+              _native.pool_metadata_set, ioctx._native, "conf_" + key, value)
+
+    def config_remove(self, ioctx, key):
+        try:
+            _native.pool_metadata_remove(ioctx._native, "conf_" + key)
+        except _native.NativeError as e:
+            if e.args[0] == _errno.ENOENT:
+                raise KeyError("no config %s for pool %s" % (key, ioctx.get_pool_name())) from None
+            raise make_ex(e.args[0], "error removing config %s for pool %s" % (key, ioctx.get_pool_name())) from None
+
+    def pool_stats_get(self, ioctx):
+        return dict(_call("error retrieving pool stats", _native.pool_stats, ioctx._native))
+
+    def aio_open_image(self, oncomplete, ioctx, name=None, snapshot=None, read_only=False, image_id=None):
+        if name is not None and image_id is not None:
+            raise InvalidArgument("only need to specify image name or image id")
+        if name is None and image_id is None:
+            raise InvalidArgument("image name or image id was not specified")
+
+        def job():
+            try:
+                image = Image(ioctx, name, snapshot, read_only, image_id)
+            except OSError as e:
+                return -e.errno, None
+            return 0, image
+        return _ThreadCompletion(None, oncomplete, job)
+
     def namespace_create(self, ioctx, name):
         _call("error creating namespace", _native.namespace_create, ioctx._native, name)
 
@@ -290,8 +375,25 @@ SnapIterator = _iterator("SnapIterator", "Iterator over snapshot info for an ima
 TrashIterator = _iterator("TrashIterator", "Iterator over trashed RBD images in a pool")
 ChildIterator = _iterator("ChildIterator", "Iterator over child info for the image or its snapshot")
 WatcherIterator = _iterator("WatcherIterator", "Iterator over watchers of an image")
-MetadataIterator = _iterator("MetadataIterator", "Iterator over metadata list for an image")
+
+
+class MetadataIterator(object):
+    """Iterator over metadata list for an image"""
+
+    def __init__(self, items):
+        self._items = list(items)
+
+    def __iter__(self):
+        return iter(self._items)
+
+    def get_next_chunk(self):
+        # librbd pages metadata in chunks; the whole list is fetched when the iterator is made.
+        return None
+
+
 ConfigImageIterator = _iterator("ConfigImageIterator", "Iterator over image-level overrides for an image")
+ConfigPoolIterator = _iterator("ConfigPoolIterator", "Iterator over pool-level overrides for a pool")
+PoolMetadataIterator = _iterator("PoolMetadataIterator", "Iterator over pool metadata list")
 LockOwnerIterator = _iterator("LockOwnerIterator", "Iterator over managed lock owners for an image")
 
 
@@ -329,6 +431,38 @@ def _submit(image, oncomplete, submit, with_data=False):
 
     comp._native = submit(done)
     return comp
+
+
+class _ThreadCompletion(Completion):
+    """A completion for work librbd does asynchronously that is a blocking call here
+    (opening, closing): done on a thread, then `oncomplete(completion, *result)`."""
+
+    def __init__(self, image, oncomplete, job):
+        super().__init__(image, oncomplete)
+        self._done = _threading.Event()
+        self._ret = 0
+
+        def run():
+            ret, *extra = job()
+            self._ret = ret
+            try:
+                if self.oncomplete is not None:
+                    self.oncomplete(self, *extra)
+            finally:
+                self._done.set()
+        _threading.Thread(target=run, daemon=True).start()
+
+    def is_complete(self):
+        return self._done.is_set()
+
+    def wait_for_complete_and_cb(self):
+        self._done.wait()
+
+    def wait_for_complete(self):
+        self._done.wait()
+
+    def get_return_value(self):
+        return self._ret
 
 
 class Image(object):
@@ -534,6 +668,70 @@ class Image(object):
         self._check()
         return _stamp(_call("error getting snapshot timestamp for image: %s, snap_id: %d" % (self.name, snap_id),
                             self._native.snap_get_timestamp, snap_id))
+
+    def get_snap_timestamp(self, snap_id):
+        return self.snap_get_timestamp(snap_id)
+
+    def snap_exists(self, snapname):
+        self._check()
+        return _call("error getting snapshot exists for %s" % self.name, self._native.snap_exists, snapname)
+
+    def snap_get_namespace_type(self, snap_id):
+        self._check()
+        self.snap_get_name(snap_id)
+        return RBD_SNAP_NAMESPACE_TYPE_USER
+
+    def snap_get_trash_namespace(self, snap_id):
+        self._check()
+        self.snap_get_name(snap_id)
+        # Only user snapshots exist here: none is in the trash namespace.
+        raise make_ex(-_errno.EINVAL, "error getting snapshot trash namespace for image: %s, snap_id: %d"
+                      % (self.name, snap_id))
+
+    def remove_snap_limit(self):
+        self._check()
+        _call("error removing snapshot limit for %s" % self.name, self._native.snap_set_limit, 2 ** 64 - 1)
+
+    def require_not_closed(self):
+        self._check()
+
+    def sparsify(self, sparse_size):
+        self._check()
+        _call("error sparsifying %s" % self.name, self._native.sparsify, sparse_size)
+
+    def rebuild_object_map(self):
+        self._check()
+        # Object records are kept in step with data: there is nothing to rebuild, but the
+        # feature must be enabled, as librbd requires.
+        if not self.features() & RBD_FEATURE_OBJECT_MAP:
+            raise make_ex(-_errno.EINVAL, "error rebuilding object map %s" % self.name)
+
+    def aio_close(self, oncomplete):
+        self._check()
+
+        def job():
+            try:
+                self.close()
+            except OSError as e:
+                return (-e.errno,)
+            return (0,)
+        return _ThreadCompletion(self, oncomplete, job)
+
+    def list_descendants(self):
+        self._check()
+        found = []
+
+        def walk(image):
+            for child in image.list_children2():
+                found.append(child)
+                if child["trash"]:
+                    continue
+                with self.ioctx.rados.open_ioctx(child["pool"]) as io:
+                    io.set_namespace(child["pool_namespace"])
+                    with Image(io, image_id=child["id"], read_only=True) as c:
+                        walk(c)
+        walk(self)
+        return ChildIterator(found)
 
     def get_snap_limit(self):
         self._check()

@@ -9,7 +9,7 @@ use crate::types::{
     rados_read_op_t, rados_t, rados_write_op_t, rados_xattrs_iter_t, rbd_child_info_t, rbd_completion_t,
     rbd_image_options_t, rbd_image_t, rbd_pool_stats_t, rbd_update_callback_t,
 };
-use libc::{c_char, c_int, c_void, size_t, ssize_t, time_t, timespec, timeval};
+use libc::{c_char, c_int, c_void, size_t, ssize_t, time_t, timespec};
 
 // C types of Ceph's headers that only these stubs use.
 
@@ -452,17 +452,6 @@ pub unsafe extern "C" fn rados_blocklist_add(
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn rados_break_lock(
-    io: rados_ioctx_t,
-    o: *const c_char,
-    name: *const c_char,
-    client: *const c_char,
-    cookie: *const c_char,
-) -> c_int {
-    -libc::EOPNOTSUPP
-}
-
-#[no_mangle]
 pub unsafe extern "C" fn rados_buffer_free(buf: *mut c_char) {}
 
 #[no_mangle]
@@ -687,51 +676,6 @@ pub unsafe extern "C" fn rados_ioctx_snap_rollback(
 
 #[no_mangle]
 pub unsafe extern "C" fn rados_ioctx_snap_set_read(io: rados_ioctx_t, snap: rados_snap_t) {}
-
-#[no_mangle]
-pub unsafe extern "C" fn rados_list_lockers(
-    io: rados_ioctx_t,
-    o: *const c_char,
-    name: *const c_char,
-    exclusive: *mut c_int,
-    tag: *mut c_char,
-    tag_len: *mut size_t,
-    clients: *mut c_char,
-    clients_len: *mut size_t,
-    cookies: *mut c_char,
-    cookies_len: *mut size_t,
-    addrs: *mut c_char,
-    addrs_len: *mut size_t,
-) -> ssize_t {
-    -(libc::EOPNOTSUPP as ssize_t)
-}
-
-#[no_mangle]
-pub unsafe extern "C" fn rados_lock_exclusive(
-    io: rados_ioctx_t,
-    oid: *const c_char,
-    name: *const c_char,
-    cookie: *const c_char,
-    desc: *const c_char,
-    duration: *mut timeval,
-    flags: u8,
-) -> c_int {
-    -libc::EOPNOTSUPP
-}
-
-#[no_mangle]
-pub unsafe extern "C" fn rados_lock_shared(
-    io: rados_ioctx_t,
-    o: *const c_char,
-    name: *const c_char,
-    cookie: *const c_char,
-    tag: *const c_char,
-    desc: *const c_char,
-    duration: *mut timeval,
-    flags: u8,
-) -> c_int {
-    -libc::EOPNOTSUPP
-}
 
 #[no_mangle]
 pub unsafe extern "C" fn rados_mgr_command(
@@ -1231,16 +1175,6 @@ pub unsafe extern "C" fn rados_set_osdmap_full_try(io: rados_ioctx_t) {}
 
 #[no_mangle]
 pub unsafe extern "C" fn rados_set_pool_full_try(io: rados_ioctx_t) {}
-
-#[no_mangle]
-pub unsafe extern "C" fn rados_unlock(
-    io: rados_ioctx_t,
-    o: *const c_char,
-    name: *const c_char,
-    cookie: *const c_char,
-) -> c_int {
-    -libc::EOPNOTSUPP
-}
 
 #[no_mangle]
 pub unsafe extern "C" fn rados_unset_osdmap_full_try(io: rados_ioctx_t) {}

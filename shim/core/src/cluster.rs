@@ -122,6 +122,11 @@ impl Cluster {
         self.backend.read().clone().ok_or(Error::NotConnected)
     }
 
+    /// This client's address as lockers and watchers show it (one per process).
+    pub fn client_addr(&self) -> String {
+        format!("127.0.0.1:0/{}", std::process::id())
+    }
+
     pub fn instance_id(&self) -> u64 {
         self.instance_id
     }

@@ -183,13 +183,22 @@ impl Image {
     }
 
     pub fn open_by_id(ioctx: &IoCtx, id: &str, snap: Option<&str>, read_only: bool) -> Result<Image> {
+        Image::open_inner(ioctx, id, snap, read_only, false)
+    }
+
+    /// Opens an image read-only even if it sits in the trash (for statistics).
+    pub(crate) fn open_even_trashed(ioctx: &IoCtx, id: &str) -> Result<Image> {
+        Image::open_inner(ioctx, id, None, true, true)
+    }
+
+    fn open_inner(ioctx: &IoCtx, id: &str, snap: Option<&str>, read_only: bool, trashed_ok: bool) -> Result<Image> {
         if id.is_empty() {
             return Err(Error::InvalidArgument("empty image id"));
         }
         let loc = ioctx.checked_loc()?;
         let sh = ImageShared::get(ioctx.backend(), &loc, id)?;
         let h = sh.header()?;
-        if h.trash.is_some() {
+        if h.trash.is_some() && !trashed_ok {
             return Err(Error::NotFound);
         }
         let snap_id = match snap {
@@ -209,11 +218,7 @@ impl Image {
             tracker: Arc::new(crate::aio::Tracker::default()),
         };
         if !read_only {
-            let info = WatcherInfo {
-                addr: format!("127.0.0.1:0/{}", std::process::id()),
-                id: ioctx.cluster().instance_id(),
-                cookie,
-            };
+            let info = WatcherInfo { addr: ioctx.cluster().client_addr(), id: ioctx.cluster().instance_id(), cookie };
             *img.watch.lock() = Some(img.sh.coord.watch(info)?);
             img.sh.open_writers.fetch_add(1, Ordering::AcqRel);
         }

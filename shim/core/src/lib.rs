@@ -2,8 +2,8 @@
 //!
 //! It owns configuration ([`config`]), cluster and pool handles ([`cluster`], [`ioctx`]),
 //! images ([`image`], [`manage`], [`io`]), snapshots ([`snapshot`]), clones ([`clone`]),
-//! diffs ([`diff`]), the exclusive lock ([`lock`]), asynchronous IO ([`aio`]) and the one error
-//! type ([`Error`]). Front ends (the C libraries, the Python modules, the CLI) only translate
+//! diffs ([`diff`]), the exclusive lock ([`lock`]),
+//! asynchronous IO ([`aio`]) and the one error type ([`Error`]). Front ends (the C libraries, the Python modules, the CLI) only translate
 //! arguments and errors; stores plug in behind the `rbdshim-backend` trait.
 //!
 //! Fork safety: nothing starts a thread or opens a file before it is needed, and the AIO pool
@@ -26,6 +26,8 @@ pub mod lock;
 pub mod manage;
 pub mod monitor;
 pub mod naming;
+pub mod objlock;
+pub mod pool;
 mod rmw;
 pub mod snapshot;
 

@@ -170,16 +170,12 @@ impl Image {
         format!("client.{}", self.ioctx.cluster().instance_id())
     }
 
-    fn client_addr(&self) -> String {
-        format!("127.0.0.1:0/{}", std::process::id())
-    }
-
     /// Takes an advisory lock, as cls_lock does: -EEXIST if this client holds it with this
     /// cookie, -EBUSY if others hold it incompatibly.
     pub fn advisory_lock(&self, mode: LockMode, cookie: &str, tag: &str) -> Result<()> {
         self.check_open()?;
         let me = self.client_name();
-        let addr = self.client_addr();
+        let addr = self.ioctx.cluster().client_addr();
         self.sh.update_header(|h| {
             if h.lockers.iter().any(|l| l.client == me && l.cookie == cookie) {
                 return Err(Error::Exists);

@@ -6,6 +6,27 @@ use crate::cluster::Cluster;
 use crate::{Error, Result};
 use serde_json::{json, Value};
 
+/// The one monitor this store presents (mon.rbdshim).
+pub const MON_NAME: &str = "rbdshim";
+
+/// rados_ping_monitor: the monitor's reply to a ping, as JSON text; -ENOENT for another mon.
+pub fn ping(cluster: &std::sync::Arc<Cluster>, mon_id: &str) -> Result<String> {
+    if mon_id != MON_NAME {
+        return Err(Error::NotFound);
+    }
+    let reply = json!({
+        "health": {"status": "HEALTH_OK", "checks": {}},
+        "mon_status": {
+            "name": MON_NAME,
+            "rank": 0,
+            "state": "leader",
+            "quorum": [0],
+            "monmap": {"fsid": cluster.fsid()?, "epoch": 1},
+        },
+    });
+    Ok(reply.to_string())
+}
+
 /// Runs a JSON command; returns (output, status string). Unknown commands are -EINVAL.
 pub fn command(cluster: &std::sync::Arc<Cluster>, cmd: &str) -> Result<(Vec<u8>, String)> {
     let v: Value = serde_json::from_str(cmd).map_err(|_| Error::InvalidArgument("command is not JSON"))?;
@@ -60,7 +81,7 @@ pub fn command(cluster: &std::sync::Arc<Cluster>, cmd: &str) -> Result<(Vec<u8>,
             "min_mon_release_name": "pacific",
             "mons": [{
                 "rank": 0,
-                "name": "rbdshim",
+                "name": MON_NAME,
                 "public_addrs": {"addrvec": [{"type": "v1", "addr": "127.0.0.1:6789", "nonce": 0}]},
                 "addr": "127.0.0.1:6789/0",
                 "public_addr": "127.0.0.1:6789/0",
@@ -71,7 +92,7 @@ pub fn command(cluster: &std::sync::Arc<Cluster>, cmd: &str) -> Result<(Vec<u8>,
         "status" | "health" => json!({
             "fsid": fsid,
             "health": {"status": "HEALTH_OK", "checks": {}},
-            "quorum_names": ["rbdshim"],
+            "quorum_names": [MON_NAME],
         }),
         _ => return Err(Error::InvalidArgument("command not known")),
     };

@@ -4,6 +4,7 @@
 mod aio;
 mod cluster;
 mod ioctx;
+mod lock;
 mod object;
 mod omap;
 
