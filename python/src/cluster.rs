@@ -178,6 +178,7 @@ impl NativeIoctx {
         exclusive: bool,
     ) -> R<()> {
         let mode = if exclusive { LockMode::Exclusive } else { LockMode::Shared };
+        let duration = duration.map(std::time::Duration::from_secs);
         let req = LockRequest { mode, cookie, tag, desc, duration, flags };
         py.allow_threads(|| ok(self.io.object_lock(oid, name, &req)))
     }

@@ -8,6 +8,7 @@ use crate::lock::LockMode;
 use crate::{Error, Result};
 use rbdshim_backend::Error as BError;
 use serde::{Deserialize, Serialize};
+use std::time::Duration;
 
 /// rados_lock_* flag: renew the caller's own lock instead of failing -EEXIST.
 pub const LOCK_FLAG_MAY_RENEW: u8 = 0x1;
@@ -20,8 +21,8 @@ pub struct ObjectLocker {
     pub cookie: String,
     pub addr: String,
     pub desc: String,
-    /// Seconds since the epoch after which the lock no longer counts; 0 = never.
-    pub expires: u64,
+    /// Milliseconds since the epoch after which the lock no longer counts; 0 = never.
+    pub expires_ms: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -37,9 +38,14 @@ pub struct LockRequest<'a> {
     pub cookie: &'a str,
     pub tag: &'a str,
     pub desc: &'a str,
-    /// Seconds; None = forever.
-    pub duration: Option<u64>,
+    /// None = forever.
+    pub duration: Option<Duration>,
     pub flags: u8,
+}
+
+fn now_ms() -> u64 {
+    let t = Timestamp::now();
+    t.sec.saturating_mul(1000) + u64::from(t.nsec / 1_000_000)
 }
 
 fn xattr_name(name: &str) -> String {
@@ -51,8 +57,8 @@ fn decode(raw: Option<&[u8]>) -> std::result::Result<LockState, BError> {
         Some(r) => serde_json::from_slice(r).map_err(|e| BError::Corrupt(format!("lock record: {e}")))?,
         None => LockState::default(),
     };
-    let now = Timestamp::now().sec;
-    st.lockers.retain(|l| l.expires == 0 || l.expires > now);
+    let now = now_ms();
+    st.lockers.retain(|l| l.expires_ms == 0 || l.expires_ms > now);
     Ok(st)
 }
 
@@ -82,7 +88,11 @@ impl IoCtx {
         let loc = self.checked_loc()?;
         let me = self.client_entity();
         let addr = self.cluster().client_addr();
-        let expires = req.duration.filter(|d| *d > 0).map(|d| Timestamp::now().sec.saturating_add(d)).unwrap_or(0);
+        let expires_ms = req
+            .duration
+            .filter(|d| !d.is_zero())
+            .map(|d| now_ms().saturating_add(d.as_millis().try_into().unwrap_or(u64::MAX)).max(1))
+            .unwrap_or(0);
         self.objects()
             .xattr_update(&loc, oid, &xattr_name(name), &mut |raw| {
                 let mut st = decode(raw)?;
@@ -108,7 +118,7 @@ impl IoCtx {
                     cookie: req.cookie.to_string(),
                     addr: addr.clone(),
                     desc: req.desc.to_string(),
-                    expires,
+                    expires_ms,
                 });
                 encode(&st)
             })

@@ -113,9 +113,9 @@ fn object_locks_follow_cls_lock() {
     other.object_unlock("o", "L", "c").unwrap();
     assert!(other.object_list_lockers("o", "L").unwrap().2.is_empty());
     // A lock with a duration lapses.
-    let short = LockRequest { duration: Some(1), ..req(x, "c", "") };
+    let short = LockRequest { duration: Some(std::time::Duration::from_millis(300)), ..req(x, "c", "") };
     e.io.object_lock("o", "L", &short).unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(2100));
+    std::thread::sleep(std::time::Duration::from_millis(400));
     other.object_lock("o", "L", &req(x, "c", "")).unwrap();
     assert_eq!(errno(e.io.object_unlock("missing", "L", "c")), libc::ENOENT);
     assert_eq!(errno(e.io.object_lock("o", "", &req(x, "c", ""))), libc::EINVAL);

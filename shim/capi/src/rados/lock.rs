@@ -7,22 +7,25 @@ use libc::{c_char, c_int, size_t, ssize_t, timeval};
 use rbdshim_core::lock::LockMode;
 use rbdshim_core::objlock::LockRequest;
 use rbdshim_core::Error;
+use std::time::Duration;
 
-/// Seconds of a caller's optional duration (NULL or zero = forever).
+/// A caller's optional duration (NULL or zero = forever). Callers that fill only tv_sec
+/// leave tv_usec undefined, so a tv_usec outside 0..1e6 counts as zero.
 ///
 /// # Safety
 /// `d` is NULL or points to a timeval.
-unsafe fn duration(d: *const timeval) -> Result<Option<u64>, Error> {
+unsafe fn duration(d: *const timeval) -> Result<Option<Duration>, Error> {
     if d.is_null() {
         return Ok(None);
     }
     // SAFETY: non-null, from the caller.
     let tv = unsafe { *d };
-    if tv.tv_sec < 0 || tv.tv_usec < 0 {
+    if tv.tv_sec < 0 {
         return Err(Error::InvalidArgument("negative lock duration"));
     }
-    let secs = tv.tv_sec as u64 + u64::from(tv.tv_usec > 0);
-    Ok(Some(secs).filter(|s| *s > 0))
+    let usec = if (0..1_000_000).contains(&tv.tv_usec) { tv.tv_usec as u64 } else { 0 };
+    let d = Duration::from_secs(tv.tv_sec as u64) + Duration::from_micros(usec);
+    Ok(Some(d).filter(|d| !d.is_zero()))
 }
 
 #[allow(clippy::too_many_arguments)]
