@@ -2,9 +2,10 @@
 //!
 //! It owns configuration ([`config`]), cluster and pool handles ([`cluster`], [`ioctx`]),
 //! images ([`image`], [`manage`], [`io`]), snapshots ([`snapshot`]), clones ([`clone`]),
-//! diffs ([`diff`]), the exclusive lock ([`lock`]),
-//! asynchronous IO ([`aio`]) and the one error type ([`Error`]). Front ends (the C libraries, the Python modules, the CLI) only translate
-//! arguments and errors; stores plug in behind the `rbdshim-backend` trait.
+//! diffs ([`diff`]), export and diff streams ([`stream`]), the exclusive lock ([`lock`]),
+//! asynchronous IO ([`aio`]) and the one error type ([`Error`]). Front ends (the C libraries,
+//! the Python modules, the CLI) only translate arguments and errors; stores plug in behind the
+//! `rbdshim-backend` trait.
 //!
 //! Fork safety: nothing starts a thread or opens a file before it is needed, and the AIO pool
 //! and lock keeper restart in a child process.
@@ -30,6 +31,7 @@ pub mod objlock;
 pub mod pool;
 mod rmw;
 pub mod snapshot;
+pub mod stream;
 
 pub use aio::Completion;
 pub use cluster::Cluster;
