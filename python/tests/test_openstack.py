@@ -9,6 +9,8 @@ import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OURS = os.path.abspath(os.path.join(HERE, "..", "..", "target", "py"))
+# Our `rbd` and `ceph` tools (cargo's build directory), ahead of any others on PATH.
+TOOLS = os.path.abspath(os.path.join(HERE, "..", "..", "target", os.environ.get("RBDSHIM_CLI_PROFILE", "debug")))
 
 
 def run_scenario(script):
@@ -17,7 +19,8 @@ def run_scenario(script):
         with open(conf, "w") as f:
             f.write("[global]\nmon host = 127.0.0.1\n")
         env = dict(os.environ, RBDSHIM_BACKEND="file:" + os.path.join(d, "store"), PYTHONPATH=OURS,
-                   RBDSHIM_PY=OURS, PYTHONNOUSERSITE="1")
+                   RBDSHIM_PY=OURS, PYTHONNOUSERSITE="1", PATH=TOOLS + os.pathsep + os.environ["PATH"])
+        assert os.access(os.path.join(TOOLS, "rbd"), os.X_OK), "build the CLI first (cargo build -p rbdshim-cli)"
         r = subprocess.run(["/usr/bin/python3", os.path.join(HERE, "openstack", script), conf],
                            env=env, capture_output=True, text=True, timeout=300)
         assert r.returncode == 0, r.stdout + r.stderr

@@ -1,6 +1,7 @@
 """Nova's rbd_utils.RBDDriver (Debian's python3-nova, unmodified) on our rados/rbd modules:
 clone an instance disk from a Glance image location, resize, snapshots, parent, flatten,
-cleanup. (Its `ceph df` / `rbd import` calls shell out to the CLI, which comes later.)"""
+cleanup, and the calls that shell out to our `rbd` and `ceph` tools: import_image,
+export_image, get_pool_info (`ceph df`) and get_mon_addrs (`ceph mon dump`)."""
 
 import os
 import sys
@@ -52,6 +53,22 @@ def main(ceph_conf):
     with rados.Rados(conffile=ceph_conf) as c, c.open_ioctx("vms") as io:
         with rbd.Image(io, "inst_disk") as img:
             assert img.read(0, 11) == b"boot sector"
+    # The CLI paths: `rbd import` / `rbd export` and `ceph df` / `ceph mon dump`.
+    base = os.path.join(os.path.dirname(ceph_conf), "base.raw")
+    data = bytes(range(256)) * 4096 + b"\0" * (3 << 20)
+    with open(base, "wb") as f:
+        f.write(data)
+    drv.import_image(base, "inst_imported")
+    assert drv.size("inst_imported") == len(data)
+    drv.create_snap("inst_imported", "exp")
+    out = base + ".out"
+    drv.export_image(out, "inst_imported", "exp")
+    with open(out, "rb") as f:
+        assert f.read() == data
+    info = drv.get_pool_info()
+    assert info["total"] > 0 and info["free"] > 0 and info["used"] >= 0, info
+    hosts, ports = drv.get_mon_addrs()
+    assert hosts and ports and all(p.isdigit() for p in ports), (hosts, ports)
     drv.cleanup_volumes(lambda v: v.startswith("inst"))
     assert not drv.exists("inst_disk")
     print("nova rbd_utils: clone / resize / snapshots / flatten / cleanup ok")

@@ -573,3 +573,31 @@ fn bench_writes_and_reads() {
     s.fails(&["bench", "--io-type", "bogus", "b"], 22);
     s.fails(&["bench", "b"], 22);
 }
+
+/// Progress goes to a terminal, and only there; --no-progress silences it. `script` gives the
+/// command a pseudo-terminal.
+#[test]
+fn progress_on_a_terminal_only() {
+    let s = Store::new();
+    let raw = s.path("p.raw");
+    std::fs::write(&raw, pattern(3, 1 << 20)).unwrap();
+    let tty = |args: &str| {
+        let cmd = format!("{} {args}", env!("CARGO_BIN_EXE_rbd"));
+        let o = Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .env("RBDSHIM_BACKEND", &s.spec)
+            .env("CEPH_CONF", "/nonexistent")
+            .stdin(Stdio::null())
+            .output()
+            .expect("script (bsdutils)");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    let out = tty(&format!("import {} shown", raw.display()));
+    assert!(out.contains("Importing image: 100% complete...done."), "{out:?}");
+    let out = tty(&format!("import --no-progress {} quiet", raw.display()));
+    assert!(!out.contains("complete"), "{out:?}");
+    // Not a terminal: nothing on stderr.
+    let o = s.run(&["export", "shown", &s.path("p.out").display().to_string()]);
+    assert!(o.status.success() && o.stderr.is_empty(), "{}", String::from_utf8_lossy(&o.stderr));
+}
