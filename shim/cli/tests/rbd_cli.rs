@@ -197,8 +197,19 @@ fn errors_have_cephs_messages_and_exit_codes() {
     assert!(s.ok(&["status", "x"]).starts_with("Watchers:\n\twatcher="));
     img.close().unwrap();
     assert_eq!(s.ok(&["status", "x"]), "Watchers: none\n");
-    // Global options anywhere, CEPH_ARGS-style config, a missing conf file.
+    // Global options anywhere, config options on the command line and in CEPH_ARGS, a
+    // missing conf file.
     s.ok(&["--id", "admin", "ls", "--cluster", "ceph", "-p", "rbd"]);
+    s.ok(&["create", "--size", "1", "vms/in-vms"]);
+    assert_eq!(s.ok(&["ls", "--rbd-default-pool=vms"]), "in-vms\n");
+    let o = Command::new(env!("CARGO_BIN_EXE_rbd"))
+        .arg("ls")
+        .env("RBDSHIM_BACKEND", &s.spec)
+        .env("CEPH_CONF", "/nonexistent")
+        .env("CEPH_ARGS", "--id admin --rbd-default-pool vms")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "in-vms\n");
     let err = s.fails(&["ls", "--conf", "/nonexistent/ceph.conf"], 2);
     assert!(err.contains("couldn't connect"), "{err}");
 }
