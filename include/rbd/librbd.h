@@ -115,6 +115,9 @@ typedef struct rbd_child_info_t {
   bool trash;
 } rbd_child_info_t;
 
+/**
+ * rbd_lock_mode_t: RBD_LOCK_MODE_EXCLUSIVE (0) or RBD_LOCK_MODE_SHARED (1).
+ */
 typedef int rbd_lock_mode_t;
 
 typedef struct rbd_image_migration_status_t {

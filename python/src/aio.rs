@@ -4,7 +4,7 @@ use crate::cluster::NativeIoctx;
 use crate::{ok, R};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
-use rbdshim_core::Completion;
+use rbdshim_core::{Completion, IoCtx};
 use std::sync::Arc;
 
 /// An asynchronous request's completion.
@@ -54,41 +54,44 @@ fn completion_with(cb: Option<PyObject>, data: Option<Arc<slot::Slot>>, rados: b
     }
 }
 
-/// Object requests on the core's AIO pool, with librados's completion order.
+/// Object requests on the core's AIO pool, with librados's completion order, counted in the
+/// I/O context until complete (for aio_flush).
 fn rados_aio(
+    io: &IoCtx,
     cb: Option<PyObject>,
     data: Option<Arc<slot::Slot>>,
     job: impl FnOnce() -> rbdshim_core::Result<i64> + Send + 'static,
 ) -> R<NativeCompletion> {
     let c = completion_with(cb, data, true);
-    ok(rbdshim_core::aio::run(c.clone(), Box::new(move || job().unwrap_or_else(|e| -(e.errno() as i64)))))?;
+    ok(io.aio_run(c.clone(), Box::new(move || job().unwrap_or_else(|e| -(e.errno() as i64)))))?;
     Ok(NativeCompletion { c })
 }
 
+// Each request is for the namespace set when it is submitted, as in librados.
 #[pymethods]
 impl NativeIoctx {
     #[pyo3(signature = (oid, data, offset, cb=None))]
     fn aio_write(&self, oid: String, data: Vec<u8>, offset: u64, cb: Option<PyObject>) -> R<NativeCompletion> {
-        let io = self.io.clone();
-        rados_aio(cb, None, move || Ok(io.objects().write(&io.loc(), &oid, offset, &data).map(|_| 0)?))
+        let (io, loc) = (self.io.clone(), self.io.loc());
+        rados_aio(&self.io, cb, None, move || Ok(io.objects().write(&loc, &oid, offset, &data).map(|_| 0)?))
     }
     #[pyo3(signature = (oid, data, cb=None))]
     fn aio_write_full(&self, oid: String, data: Vec<u8>, cb: Option<PyObject>) -> R<NativeCompletion> {
-        let io = self.io.clone();
-        rados_aio(cb, None, move || Ok(io.objects().write_full(&io.loc(), &oid, &data).map(|_| 0)?))
+        let (io, loc) = (self.io.clone(), self.io.loc());
+        rados_aio(&self.io, cb, None, move || Ok(io.objects().write_full(&loc, &oid, &data).map(|_| 0)?))
     }
     #[pyo3(signature = (oid, data, cb=None))]
     fn aio_append(&self, oid: String, data: Vec<u8>, cb: Option<PyObject>) -> R<NativeCompletion> {
-        let io = self.io.clone();
-        rados_aio(cb, None, move || Ok(io.objects().append(&io.loc(), &oid, &data).map(|_| 0)?))
+        let (io, loc) = (self.io.clone(), self.io.loc());
+        rados_aio(&self.io, cb, None, move || Ok(io.objects().append(&loc, &oid, &data).map(|_| 0)?))
     }
     #[pyo3(signature = (oid, length, offset, cb=None))]
     fn aio_read(&self, oid: String, length: u64, offset: u64, cb: Option<PyObject>) -> R<NativeCompletion> {
-        let io = self.io.clone();
+        let (io, loc) = (self.io.clone(), self.io.loc());
         let out = Arc::new(slot::Slot::default());
         let o2 = out.clone();
-        rados_aio(cb, Some(out), move || {
-            let d = io.objects().read(&io.loc(), &oid, offset, length)?;
+        rados_aio(&self.io, cb, Some(out), move || {
+            let d = io.objects().read(&loc, &oid, offset, length)?;
             let n = d.len() as i64;
             o2.put(d);
             Ok(n)
@@ -96,8 +99,12 @@ impl NativeIoctx {
     }
     #[pyo3(signature = (oid, cb=None))]
     fn aio_remove(&self, oid: String, cb: Option<PyObject>) -> R<NativeCompletion> {
-        let io = self.io.clone();
-        rados_aio(cb, None, move || Ok(io.objects().remove(&io.loc(), &oid).map(|_| 0)?))
+        let (io, loc) = (self.io.clone(), self.io.loc());
+        rados_aio(&self.io, cb, None, move || Ok(io.objects().remove(&loc, &oid).map(|_| 0)?))
+    }
+    /// Waits (without the GIL) until every request submitted so far is complete.
+    fn aio_flush(&self, py: Python<'_>) {
+        py.allow_threads(|| self.io.aio_flush())
     }
 }
 

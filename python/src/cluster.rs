@@ -31,7 +31,7 @@ impl NativeCluster {
         ok(self.c.conf_read_file(path))
     }
     fn conf_parse_argv(&self, args: Vec<String>) -> R<Vec<String>> {
-        ok(self.c.config_mut().parse_argv(&args))
+        ok(self.c.config_mut().parse_conf_argv(&args))
     }
     #[pyo3(signature = (var=None))]
     fn conf_parse_env(&self, var: Option<&str>) -> R<()> {

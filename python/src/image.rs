@@ -133,11 +133,26 @@ impl NativeImage {
         ok(self.img.snap_is_protected(name))
     }
     /// (id, size, name, (sec, nsec), protected)
-    fn list_snaps(&self) -> R<Vec<(u64, u64, String, (u64, u32), bool)>> {
+    /// [(id, size, name, (sec, nsec), protected, name before the trash)]
+    #[allow(clippy::type_complexity)]
+    fn list_snaps(&self) -> R<Vec<(u64, u64, String, (u64, u32), bool, Option<String>)>> {
         Ok(ok(self.img.snap_list())?
             .into_iter()
-            .map(|s| (s.id, s.size, s.name, (s.timestamp.sec, s.timestamp.nsec), s.protected))
+            .map(|s| (s.id, s.size, s.name, (s.timestamp.sec, s.timestamp.nsec), s.protected, s.trash_name))
             .collect())
+    }
+    /// [(option, value, source)] of every rbd option for this image.
+    fn config_list(&self) -> R<Vec<(String, String, u8)>> {
+        ok(rbdshim_core::rbdconfig::list(self.img.ioctx(), Some(&self.img)))
+    }
+    fn config_set(&self, key: &str, value: &str) -> R<()> {
+        ok(self.img.metadata_set(&format!("{}{key}", rbdshim_core::pool::CONF_PREFIX), value))
+    }
+    fn data_pool_id(&self) -> R<i64> {
+        ok(self.img.data_pool_id())
+    }
+    fn rebuild_object_map(&self) -> R<()> {
+        ok(self.img.rebuild_object_map())
     }
     #[pyo3(signature = (name=None))]
     fn set_snap(&self, name: Option<&str>) -> R<()> {
@@ -232,12 +247,24 @@ impl NativeImage {
     fn watchers(&self) -> R<Vec<(String, u64, u64)>> {
         Ok(ok(self.img.watchers())?.into_iter().map(|w| (w.addr, w.id, w.cookie)).collect())
     }
-    #[pyo3(signature = (io, name, order=None, features=None))]
-    fn copy(&self, py: Python<'_>, io: &NativeIoctx, name: &str, order: Option<u8>, features: Option<u64>) -> R<()> {
-        let o = opts(order, features, None, None, None);
+    #[pyo3(signature = (io, name, order=None, features=None, stripe_unit=None, stripe_count=None, data_pool=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn copy(
+        &self,
+        py: Python<'_>,
+        io: &NativeIoctx,
+        name: &str,
+        order: Option<u8>,
+        features: Option<u64>,
+        stripe_unit: Option<u64>,
+        stripe_count: Option<u64>,
+        data_pool: Option<String>,
+    ) -> R<()> {
+        let o = opts(order, features, stripe_unit, stripe_count, data_pool);
         py.allow_threads(|| ok(self.img.copy_to(&io.io, name, &o)))
     }
-    #[pyo3(signature = (io, name, order=None, features=None))]
+    #[pyo3(signature = (io, name, order=None, features=None, stripe_unit=None, stripe_count=None, data_pool=None))]
+    #[allow(clippy::too_many_arguments)]
     fn deep_copy(
         &self,
         py: Python<'_>,
@@ -245,8 +272,11 @@ impl NativeImage {
         name: &str,
         order: Option<u8>,
         features: Option<u64>,
+        stripe_unit: Option<u64>,
+        stripe_count: Option<u64>,
+        data_pool: Option<String>,
     ) -> R<()> {
-        let o = opts(order, features, None, None, None);
+        let o = opts(order, features, stripe_unit, stripe_count, data_pool);
         py.allow_threads(|| ok(self.img.deep_copy_to(&io.io, name, &o)))
     }
 }
@@ -284,8 +314,13 @@ impl NativeImage {
         ok(self.img.aio_flush(c.clone()))?;
         Ok(NativeCompletion { c })
     }
-    fn lock_acquire(&self, py: Python<'_>) -> R<()> {
-        py.allow_threads(|| ok(self.img.lock_acquire(LockMode::Exclusive)))
+    fn lock_acquire(&self, py: Python<'_>, mode: i32) -> R<()> {
+        let mode = lock_mode(mode)?;
+        py.allow_threads(|| ok(self.img.lock_acquire(mode)))
+    }
+    fn lock_break(&self, py: Python<'_>, mode: i32, owner: &str) -> R<()> {
+        let mode = lock_mode(mode)?;
+        py.allow_threads(|| ok(self.img.lock_break(mode, owner)))
     }
     fn lock_release(&self, py: Python<'_>) -> R<()> {
         py.allow_threads(|| ok(self.img.lock_release()))
@@ -313,11 +348,23 @@ impl NativeImage {
     }
     /// [(mode, owner)]
     fn lock_owners(&self) -> R<Vec<(i32, String)>> {
-        Ok(ok(self.img.lock_owners())?.into_iter().map(|o| (0, o.owner)).collect())
+        Ok(ok(self.img.lock_owners())?
+            .into_iter()
+            .map(|o| (if o.mode == LockMode::Exclusive { 0 } else { 1 }, o.owner))
+            .collect())
     }
 }
 
 /// The value a callback failure stops diff_iterate with.
 fn libc_eintr() -> i32 {
     4
+}
+
+/// RBD_LOCK_MODE_EXCLUSIVE (0) or RBD_LOCK_MODE_SHARED (1).
+fn lock_mode(mode: i32) -> R<LockMode> {
+    match mode {
+        0 => Ok(LockMode::Exclusive),
+        1 => Ok(LockMode::Shared),
+        _ => Err(crate::err(rbdshim_core::Error::InvalidArgument("unknown lock mode"))),
+    }
 }

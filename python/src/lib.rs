@@ -8,6 +8,7 @@ mod aio;
 mod cluster;
 mod image;
 mod manage;
+mod writeop;
 
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
@@ -34,6 +35,7 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<cluster::NativeIoctx>()?;
     m.add_class::<image::NativeImage>()?;
     m.add_class::<aio::NativeCompletion>()?;
+    m.add_class::<writeop::NativeWriteOp>()?;
     m.add_function(wrap_pyfunction!(manage::create, m)?)?;
     m.add_function(wrap_pyfunction!(manage::clone_image, m)?)?;
     m.add_function(wrap_pyfunction!(manage::remove, m)?)?;
@@ -53,5 +55,6 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(manage::pool_metadata_remove, m)?)?;
     m.add_function(wrap_pyfunction!(manage::pool_metadata_list, m)?)?;
     m.add_function(wrap_pyfunction!(manage::pool_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(manage::config_list, m)?)?;
     Ok(())
 }

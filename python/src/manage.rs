@@ -152,3 +152,9 @@ pub(crate) fn pool_stats(py: Python<'_>, io: &NativeIoctx) -> R<Vec<(&'static st
         ("trash_snap_count", s.trash_snap_count),
     ])
 }
+
+/// [(option, value, source)] of every rbd option for the pool.
+#[pyfunction]
+pub(crate) fn config_list(io: &NativeIoctx) -> R<Vec<(String, String, u8)>> {
+    ok(rbdshim_core::rbdconfig::list(&io.io, None))
+}

@@ -4,6 +4,8 @@ use std::fmt;
 #[derive(Debug)]
 pub enum Error {
     NotFound,
+    /// An object exists but lacks the attribute asked for (getxattr: ENODATA, not ENOENT).
+    NoData,
     Exists,
     Busy,
     NotEmpty,
@@ -26,6 +28,7 @@ impl Error {
     pub fn errno(&self) -> i32 {
         match self {
             Error::NotFound => libc::ENOENT,
+            Error::NoData => libc::ENODATA,
             Error::Exists => libc::EEXIST,
             Error::Busy => libc::EBUSY,
             Error::NotEmpty => libc::ENOTEMPTY,

@@ -13,9 +13,10 @@ use std::time::Duration;
 #[macro_export]
 macro_rules! backend_suite {
     ($make:expr) => {
-        $crate::backend_suite!(@cases $make; pools namespaces records record_lock volume_io volume_sparse
+        $crate::backend_suite!(@cases $make; pools namespaces records record_lock cluster_records volume_io volume_sparse
             snapshots_preserve_data snapshot_views_and_diff discard_and_keep truncate_and_rollback trim
-            coordination_lock coordination_watch objects_data objects_attrs fsck_clean);
+            coordination_lock coordination_watch objects_data objects_attrs objects_nodata
+            objects_namespaces objects_apply objects_apply_is_atomic fsck_clean);
     };
     (@cases $make:expr; $($case:ident)*) => {
         $(
@@ -114,6 +115,53 @@ pub fn record_lock(b: &Arc<dyn Backend>) {
         t.join().unwrap();
     }
     assert_eq!(b.record_get(&loc, "n").unwrap().as_deref(), Some(&b"100"[..]));
+}
+
+pub fn cluster_records(b: &Arc<dyn Backend>) {
+    assert_eq!(b.cluster_record_get("auth/client.admin").unwrap(), None);
+    assert!(b.cluster_record_list("").unwrap().is_empty(), "a new store has no cluster records");
+    b.cluster_record_put("auth/client.admin", b"k1", PutMode::Create).unwrap();
+    assert!(matches!(b.cluster_record_put("auth/client.admin", b"k2", PutMode::Create), Err(Error::Exists)));
+    assert!(matches!(b.cluster_record_put("auth/client.x", b"x", PutMode::Replace), Err(Error::NotFound)));
+    b.cluster_record_put("auth/client.admin", b"k3", PutMode::Replace).unwrap();
+    b.cluster_record_put("auth/../../escape", b"e", PutMode::Upsert).unwrap();
+    b.cluster_record_put("mon/created", b"1", PutMode::Upsert).unwrap();
+    let long = format!("auth/{}", "n".repeat(300));
+    b.cluster_record_put(&long, b"L", PutMode::Upsert).unwrap();
+    assert_eq!(b.cluster_record_get("auth/client.admin").unwrap().as_deref(), Some(&b"k3"[..]));
+    assert_eq!(
+        b.cluster_record_list("auth/").unwrap(),
+        vec!["auth/../../escape".to_string(), "auth/client.admin".to_string(), long.clone()]
+    );
+    // Cluster records live apart from every pool's records, and survive pool removal.
+    let loc = pool(b);
+    assert!(b.record_list(&loc, "").unwrap().is_empty());
+    b.record_put(&loc, "auth/client.admin", b"pool", PutMode::Create).unwrap();
+    b.pool_remove("p").unwrap();
+    assert_eq!(b.cluster_record_get("auth/client.admin").unwrap().as_deref(), Some(&b"k3"[..]));
+    // Read-modify-write under the lock from several threads loses no update.
+    b.cluster_record_put("n", b"0", PutMode::Create).unwrap();
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let b = b.clone();
+            std::thread::spawn(move || {
+                for _ in 0..25 {
+                    let _g = b.cluster_record_lock("n").unwrap();
+                    let v: u64 =
+                        String::from_utf8(b.cluster_record_get("n").unwrap().unwrap()).unwrap().parse().unwrap();
+                    b.cluster_record_put("n", (v + 1).to_string().as_bytes(), PutMode::Replace).unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(b.cluster_record_get("n").unwrap().as_deref(), Some(&b"100"[..]));
+    b.cluster_record_delete("auth/client.admin").unwrap();
+    assert!(matches!(b.cluster_record_delete("auth/client.admin"), Err(Error::NotFound)));
+    assert_eq!(b.cluster_record_get("auth/client.admin").unwrap(), None);
+    assert!(b.fsck(false).unwrap().is_clean());
 }
 
 pub fn volume_io(b: &Arc<dyn Backend>) {
@@ -318,7 +366,7 @@ pub fn objects_attrs(b: &Arc<dyn Backend>) {
     let o = b.objects();
     o.xattr_set(&loc, "x", "a", b"1").unwrap();
     assert_eq!(o.xattr_get(&loc, "x", "a").unwrap(), b"1");
-    assert!(matches!(o.xattr_get(&loc, "x", "b"), Err(Error::NotFound)));
+    assert!(matches!(o.xattr_get(&loc, "x", "b"), Err(Error::NoData)));
     assert_eq!(o.xattrs(&loc, "x").unwrap().len(), 1);
     o.xattr_remove(&loc, "x", "a").unwrap();
     assert!(o.xattrs(&loc, "x").unwrap().is_empty());
@@ -330,7 +378,7 @@ pub fn objects_attrs(b: &Arc<dyn Backend>) {
     assert!(matches!(o.xattr_update(&loc, "u", "n", &mut |_| Err(Error::Busy)), Err(Error::Busy)));
     assert_eq!(o.xattr_get(&loc, "u", "n").unwrap(), b"++");
     o.xattr_update(&loc, "u", "n", &mut |_| Ok(None)).unwrap();
-    assert!(matches!(o.xattr_get(&loc, "u", "n"), Err(Error::NotFound)));
+    assert!(matches!(o.xattr_get(&loc, "u", "n"), Err(Error::NoData)));
     o.remove(&loc, "u").unwrap();
     let mut set = BTreeMap::new();
     set.insert("k1".to_string(), b"v1".to_vec());
@@ -343,6 +391,118 @@ pub fn objects_attrs(b: &Arc<dyn Backend>) {
     o.omap_clear(&loc, "x").unwrap();
     assert!(o.omap_get(&loc, "x").unwrap().is_empty());
     assert!(matches!(o.omap_get(&loc, "nope"), Err(Error::NotFound)));
+}
+
+/// A missing attribute of an existing object is `NoData`; a missing object is `NotFound`.
+/// Removing an absent attribute of an existing object succeeds, as in an OSD.
+pub fn objects_nodata(b: &Arc<dyn Backend>) {
+    let loc = pool(b);
+    let o = b.objects();
+    o.write_full(&loc, "x", b"data").unwrap();
+    assert!(matches!(o.xattr_get(&loc, "x", "absent"), Err(Error::NoData)));
+    assert!(matches!(o.xattr_get(&loc, "missing", "absent"), Err(Error::NotFound)));
+    assert!(matches!(o.xattrs(&loc, "missing"), Err(Error::NotFound)));
+    o.xattr_remove(&loc, "x", "absent").unwrap();
+    assert!(matches!(o.xattr_remove(&loc, "missing", "absent"), Err(Error::NotFound)));
+    // Truncating a missing object does not create it.
+    o.truncate(&loc, "missing", 10).unwrap();
+    assert!(matches!(o.stat(&loc, "missing"), Err(Error::NotFound)));
+}
+
+/// Object namespaces need no creation (they are not the namespaces of `namespace_create`),
+/// keep their objects apart, and listing every namespace sees them all.
+pub fn objects_namespaces(b: &Arc<dyn Backend>) {
+    let loc = pool(b);
+    let o = b.objects();
+    let ns = Loc::new(loc.pool, "implicit");
+    o.write_full(&loc, "obj", b"default").unwrap();
+    o.write_full(&ns, "obj", b"ns").unwrap();
+    o.write_full(&ns, "only", b"x").unwrap();
+    assert_eq!(o.read(&loc, "obj", 0, 10).unwrap(), b"default");
+    assert_eq!(o.read(&ns, "obj", 0, 10).unwrap(), b"ns");
+    assert!(!b.namespace_exists(&ns).unwrap(), "objects do not make an rbd namespace");
+    assert!(b.namespace_list(loc.pool).unwrap().is_empty());
+    let all = o.list(loc.pool, None).unwrap();
+    let want: Vec<(String, String)> = [("", "obj"), ("implicit", "obj"), ("implicit", "only")]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    assert_eq!(all, want);
+    assert!(o.list(loc.pool, Some("never-used")).unwrap().is_empty());
+    assert!(matches!(o.read(&Loc::new(loc.pool, "never-used"), "obj", 0, 1), Err(Error::NotFound)));
+    // An rbd namespace of the same name is independent of the objects.
+    b.namespace_create(loc.pool, "implicit").unwrap();
+    b.namespace_remove(loc.pool, "implicit").unwrap();
+    assert_eq!(o.read(&ns, "obj", 0, 10).unwrap(), b"ns");
+    assert!(matches!(o.write_full(&Loc::new(9999, "x"), "obj", b"x"), Err(Error::NotFound)), "no such pool");
+}
+
+pub fn objects_apply(b: &Arc<dyn Backend>) {
+    let loc = pool(b);
+    let o = b.objects();
+    let mut omap = BTreeMap::new();
+    omap.insert("k".to_string(), b"v".to_vec());
+    let ops = [
+        ObjectOp::Create { exclusive: true },
+        ObjectOp::WriteFull(b"hello world".to_vec()),
+        ObjectOp::Write { off: 0, data: b"J".to_vec() },
+        ObjectOp::Truncate(8),
+        ObjectOp::Append(b"!".to_vec()),
+        ObjectOp::Zero { off: 1, len: 2 },
+        ObjectOp::SetXattr { name: "a".into(), value: b"1".to_vec() },
+        ObjectOp::SetXattr { name: "b".into(), value: b"2".to_vec() },
+        ObjectOp::RmXattr("b".into()),
+        ObjectOp::OmapSet(omap.clone()),
+    ];
+    o.apply(&loc, "obj", &ops).unwrap();
+    assert_eq!(o.read(&loc, "obj", 0, 100).unwrap(), b"J\0\0lo wo!");
+    assert_eq!(o.xattrs(&loc, "obj").unwrap().into_iter().collect::<Vec<_>>(), vec![("a".to_string(), b"1".to_vec())]);
+    assert_eq!(o.omap_get(&loc, "obj").unwrap(), omap);
+    // Create without exclusive keeps what exists; an empty operation changes nothing.
+    o.apply(&loc, "obj", &[ObjectOp::Create { exclusive: false }]).unwrap();
+    o.apply(&loc, "never", &[]).unwrap();
+    assert!(matches!(o.stat(&loc, "never"), Err(Error::NotFound)));
+    assert_eq!(o.stat(&loc, "obj").unwrap().size, 9);
+    o.apply(&loc, "obj", &[ObjectOp::OmapRm(vec!["k".into(), "absent".into()])]).unwrap();
+    assert!(o.omap_get(&loc, "obj").unwrap().is_empty());
+    // Truncate and zero of a missing object are no-ops; remove then write recreates.
+    o.apply(&loc, "ghost", &[ObjectOp::Truncate(5), ObjectOp::Zero { off: 0, len: 4 }]).unwrap();
+    assert!(matches!(o.stat(&loc, "ghost"), Err(Error::NotFound)));
+    o.apply(&loc, "obj", &[ObjectOp::Remove, ObjectOp::Append(b"new".to_vec())]).unwrap();
+    assert_eq!(o.read(&loc, "obj", 0, 100).unwrap(), b"new");
+    assert!(o.xattrs(&loc, "obj").unwrap().is_empty(), "remove dropped the attributes");
+    o.apply(&loc, "obj", &[ObjectOp::Remove]).unwrap();
+    assert!(matches!(o.apply(&loc, "obj", &[ObjectOp::Remove]), Err(Error::NotFound)));
+    for op in [ObjectOp::RmXattr("a".into()), ObjectOp::OmapRm(vec!["k".into()]), ObjectOp::OmapClear] {
+        assert!(matches!(o.apply(&loc, "obj", &[op]), Err(Error::NotFound)));
+    }
+    o.apply(&Loc::new(loc.pool, "ns"), "obj", &[ObjectOp::Create { exclusive: true }]).unwrap();
+    assert_eq!(o.stat(&Loc::new(loc.pool, "ns"), "obj").unwrap().size, 0);
+}
+
+/// A failing step leaves the object exactly as it was, data, attributes and omap.
+pub fn objects_apply_is_atomic(b: &Arc<dyn Backend>) {
+    let loc = pool(b);
+    let o = b.objects();
+    o.write_full(&loc, "obj", b"original").unwrap();
+    o.xattr_set(&loc, "obj", "a", b"1").unwrap();
+    let mut omap = BTreeMap::new();
+    omap.insert("k".to_string(), b"v".to_vec());
+    let ops = [
+        ObjectOp::WriteFull(b"changed".to_vec()),
+        ObjectOp::SetXattr { name: "a".into(), value: b"2".to_vec() },
+        ObjectOp::OmapSet(omap),
+        ObjectOp::Create { exclusive: true },
+    ];
+    assert!(matches!(o.apply(&loc, "obj", &ops), Err(Error::Exists)));
+    assert_eq!(o.read(&loc, "obj", 0, 100).unwrap(), b"original");
+    assert_eq!(o.xattr_get(&loc, "obj", "a").unwrap(), b"1");
+    assert!(o.omap_get(&loc, "obj").unwrap().is_empty());
+    // A failure on a missing object does not leave it created.
+    let ops =
+        [ObjectOp::Write { off: 0, data: b"x".to_vec() }, ObjectOp::OmapClear, ObjectOp::Remove, ObjectOp::Remove];
+    assert!(matches!(o.apply(&loc, "fresh", &ops), Err(Error::NotFound)));
+    assert!(matches!(o.stat(&loc, "fresh"), Err(Error::NotFound)));
 }
 
 pub fn fsck_clean(b: &Arc<dyn Backend>) {

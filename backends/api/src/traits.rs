@@ -31,6 +31,17 @@ pub trait Backend: Send + Sync {
     /// Mutual exclusion between processes (and threads) for a read-modify-write of `key`.
     fn record_lock(&self, loc: &Loc, key: &str) -> Result<Box<dyn RecordGuard>>;
 
+    /// Cluster-wide small records, outside every pool (the auth database, monitor state):
+    /// the same contract as the per-pool records above. Values may hold key material: a store
+    /// keeps them readable by their owner only.
+    fn cluster_record_get(&self, key: &str) -> Result<Option<Vec<u8>>>;
+    fn cluster_record_put(&self, key: &str, value: &[u8], mode: PutMode) -> Result<()>;
+    fn cluster_record_delete(&self, key: &str) -> Result<()>;
+    /// Keys starting with `prefix`, sorted.
+    fn cluster_record_list(&self, prefix: &str) -> Result<Vec<String>>;
+    /// Mutual exclusion between processes (and threads) for a read-modify-write of `key`.
+    fn cluster_record_lock(&self, key: &str) -> Result<Box<dyn RecordGuard>>;
+
     fn volume_create(&self, loc: &Loc, id: &str, spec: VolumeSpec) -> Result<()>;
     /// Removes a volume with all its snapshot data.
     fn volume_remove(&self, loc: &Loc, id: &str) -> Result<()>;
@@ -155,4 +166,7 @@ pub trait ObjectStore: Send + Sync {
     /// Sets `set` and removes `remove` keys in one atomic step (creating the object if needed).
     fn omap_update(&self, loc: &Loc, oid: &str, set: &BTreeMap<String, Vec<u8>>, remove: &[String]) -> Result<()>;
     fn omap_clear(&self, loc: &Loc, oid: &str) -> Result<()>;
+    /// Applies `ops` in order as one transaction, as an OSD applies a write operation: either
+    /// every step takes effect or, when one fails, none does (and its error is returned).
+    fn apply(&self, loc: &Loc, oid: &str, ops: &[ObjectOp]) -> Result<()>;
 }

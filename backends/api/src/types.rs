@@ -118,3 +118,34 @@ impl FsckReport {
         self.errors.is_empty()
     }
 }
+
+/// One step of an object write operation ([`crate::ObjectStore::apply`]), with the OSD's rules:
+/// data and attribute writes create the object; truncate and zero of a missing object do
+/// nothing; remove, rmxattr and omap removals need the object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ObjectOp {
+    /// Creates the object if missing; with `exclusive`, fails `Exists` if it exists.
+    Create {
+        exclusive: bool,
+    },
+    Write {
+        off: u64,
+        data: Vec<u8>,
+    },
+    WriteFull(Vec<u8>),
+    Append(Vec<u8>),
+    Truncate(u64),
+    Zero {
+        off: u64,
+        len: u64,
+    },
+    Remove,
+    SetXattr {
+        name: String,
+        value: Vec<u8>,
+    },
+    RmXattr(String),
+    OmapSet(std::collections::BTreeMap<String, Vec<u8>>),
+    OmapRm(Vec<String>),
+    OmapClear,
+}

@@ -66,6 +66,7 @@ impl FileBackend {
     pub fn open(root: &Path) -> Result<FileBackend> {
         mkdir_all(&root.join("pools"))?;
         mkdir_all(&root.join("locks"))?;
+        mkdir_all(&root.join("cluster").join("records"))?;
         let locks = Arc::new(KeyedLocks::default());
         let store = root.join("store.json");
         let fsid = {
@@ -120,8 +121,12 @@ impl FileBackend {
         Ok(self.ns_dir(loc)?.join("volumes").join(encode(id)))
     }
 
-    fn record_path(&self, loc: &Loc, key: &str) -> Result<PathBuf> {
-        Ok(self.ns_dir(loc)?.join("records").join(encode(key)))
+    fn records_dir(&self, loc: &Loc) -> Result<PathBuf> {
+        Ok(self.ns_dir(loc)?.join("records"))
+    }
+
+    fn cluster_records_dir(&self) -> PathBuf {
+        self.root.join("cluster").join("records")
     }
 
     fn read_pool_name(&self, pool: PoolId) -> Result<Option<String>> {
@@ -159,6 +164,85 @@ fn decode_record(raw: &[u8]) -> Result<(String, Vec<u8>)> {
     Ok((key, raw[4 + klen..].to_vec()))
 }
 
+/// One record per file in `dir` (pool records and cluster records alike), written atomically;
+/// files are owner-only, as everything in the store.
+fn dir_record_get(dir: &Path, key: &str) -> Result<Option<Vec<u8>>> {
+    let Some(raw) = fsutil::read_opt(&dir.join(encode(key)))? else { return Ok(None) };
+    let (k, v) = decode_record(&raw)?;
+    if k != key {
+        return Err(Error::Corrupt(format!("record {key:?} holds key {k:?}")));
+    }
+    Ok(Some(v))
+}
+
+fn dir_record_put(dir: &Path, key: &str, value: &[u8], mode: PutMode) -> Result<()> {
+    let path = dir.join(encode(key));
+    let body = encode_record(key, value);
+    match mode {
+        PutMode::Create => fsutil::create_atomic(&path, &body),
+        PutMode::Replace => {
+            if !path.exists() {
+                return Err(Error::NotFound);
+            }
+            fsutil::write_atomic(&path, &body)
+        }
+        PutMode::Upsert => fsutil::write_atomic(&path, &body),
+    }
+}
+
+fn dir_record_delete(dir: &Path, key: &str) -> Result<()> {
+    fs::remove_file(dir.join(encode(key)))?;
+    fsutil::sync_dir(dir);
+    Ok(())
+}
+
+fn dir_record_list(dir: &Path, prefix: &str) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for f in list_dir(dir)? {
+        let key = match decode(&f) {
+            Some(k) => k,
+            None => match fsutil::read_opt(&dir.join(&f))? {
+                Some(raw) => decode_record(&raw)?.0,
+                None => continue,
+            },
+        };
+        if key.starts_with(prefix) {
+            out.push(key);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Checks the records of one directory: each file holds the key its name encodes; temporary
+/// files of interrupted writes are left-overs.
+fn fsck_records(dir: &Path, repair: bool, report: &mut FsckReport) -> Result<()> {
+    for rec in list_dir(dir)? {
+        let p = dir.join(&rec);
+        match fsutil::read_opt(&p)?.map(|raw| decode_record(&raw)) {
+            Some(Ok((k, _))) if encode(&k) == rec => {}
+            Some(Ok((k, _))) => report.errors.push(format!("{}: holds key {k:?}", p.display())),
+            Some(Err(e)) => report.errors.push(format!("{}: {e}", p.display())),
+            None => {}
+        }
+    }
+    let entries = match fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    for leftover in entries {
+        let p = leftover?.path();
+        if p.file_name().map(|n| n.to_string_lossy().starts_with(".tmp.")).unwrap_or(false) && !fsutil::is_recent(&p) {
+            report.repaired.push(format!("{}: temporary file", p.display()));
+            if repair {
+                fsutil::remove_quiet(&p)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 fn encode_record(key: &str, value: &[u8]) -> Vec<u8> {
     let mut v = Vec::with_capacity(4 + key.len() + value.len());
     v.extend_from_slice(&(key.len() as u32).to_le_bytes());
@@ -188,6 +272,12 @@ fn dir_bytes(dir: &Path) -> u64 {
     let mut total = 0;
     if let Ok(rd) = fs::read_dir(dir) {
         for e in rd.flatten() {
+            // Data only, as Ceph's pool statistics count it: names, records and object sidecars
+            // (xattrs, omap) are metadata, so a new pool uses 0 bytes.
+            let name = e.file_name();
+            if ["NAME", "pool.json", "records"].iter().any(|m| name == *m) || name.to_string_lossy().ends_with("~m") {
+                continue;
+            }
             if let Ok(m) = e.metadata() {
                 if m.is_dir() {
                     total += dir_bytes(&e.path());
@@ -315,57 +405,44 @@ impl Backend for FileBackend {
     }
 
     fn record_get(&self, loc: &Loc, key: &str) -> Result<Option<Vec<u8>>> {
-        let Some(raw) = fsutil::read_opt(&self.record_path(loc, key)?)? else { return Ok(None) };
-        let (k, v) = decode_record(&raw)?;
-        if k != key {
-            return Err(Error::Corrupt(format!("record {key:?} holds key {k:?}")));
-        }
-        Ok(Some(v))
+        dir_record_get(&self.records_dir(loc)?, key)
     }
 
     fn record_put(&self, loc: &Loc, key: &str, value: &[u8], mode: PutMode) -> Result<()> {
-        let path = self.record_path(loc, key)?;
-        let body = encode_record(key, value);
-        match mode {
-            PutMode::Create => fsutil::create_atomic(&path, &body),
-            PutMode::Replace => {
-                if !path.exists() {
-                    return Err(Error::NotFound);
-                }
-                fsutil::write_atomic(&path, &body)
-            }
-            PutMode::Upsert => fsutil::write_atomic(&path, &body),
-        }
+        dir_record_put(&self.records_dir(loc)?, key, value, mode)
     }
 
     fn record_delete(&self, loc: &Loc, key: &str) -> Result<()> {
-        let path = self.record_path(loc, key)?;
-        fs::remove_file(&path)?;
-        fsutil::sync_dir(path.parent().unwrap_or(Path::new("/")));
-        Ok(())
+        dir_record_delete(&self.records_dir(loc)?, key)
     }
 
     fn record_list(&self, loc: &Loc, prefix: &str) -> Result<Vec<String>> {
-        let dir = self.ns_dir(loc)?.join("records");
-        let mut out = Vec::new();
-        for f in list_dir(&dir)? {
-            let key = match decode(&f) {
-                Some(k) => k,
-                None => match fsutil::read_opt(&dir.join(&f))? {
-                    Some(raw) => decode_record(&raw)?.0,
-                    None => continue,
-                },
-            };
-            if key.starts_with(prefix) {
-                out.push(key);
-            }
-        }
-        out.sort();
-        Ok(out)
+        dir_record_list(&self.records_dir(loc)?, prefix)
     }
 
     fn record_lock(&self, loc: &Loc, key: &str) -> Result<Box<dyn RecordGuard>> {
         let name = format!("rec-{}", encode(&format!("{}\0{}\0{}", loc.pool, loc.ns, key)));
+        Ok(Box::new(self.locks.lock(&self.root.join("locks").join(name))?))
+    }
+
+    fn cluster_record_get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        dir_record_get(&self.cluster_records_dir(), key)
+    }
+
+    fn cluster_record_put(&self, key: &str, value: &[u8], mode: PutMode) -> Result<()> {
+        dir_record_put(&self.cluster_records_dir(), key, value, mode)
+    }
+
+    fn cluster_record_delete(&self, key: &str) -> Result<()> {
+        dir_record_delete(&self.cluster_records_dir(), key)
+    }
+
+    fn cluster_record_list(&self, prefix: &str) -> Result<Vec<String>> {
+        dir_record_list(&self.cluster_records_dir(), prefix)
+    }
+
+    fn cluster_record_lock(&self, key: &str) -> Result<Box<dyn RecordGuard>> {
+        let name = format!("cluster-{}", encode(key));
         Ok(Box::new(self.locks.lock(&self.root.join("locks").join(name))?))
     }
 
@@ -462,6 +539,7 @@ impl Backend for FileBackend {
 
     fn fsck(&self, repair: bool) -> Result<FsckReport> {
         let mut report = FsckReport::default();
+        fsck_records(&self.cluster_records_dir(), repair, &mut report)?;
         for name in list_dir(&self.root.join("pools"))?.into_iter().chain(
             fs::read_dir(self.root.join("pools"))?
                 .flatten()
@@ -486,15 +564,7 @@ impl Backend for FileBackend {
             }
             for ns in list_dir(&path.join("ns"))? {
                 let nsdir = path.join("ns").join(&ns);
-                for rec in list_dir(&nsdir.join("records"))? {
-                    let p = nsdir.join("records").join(&rec);
-                    match fsutil::read_opt(&p)?.map(|raw| decode_record(&raw)) {
-                        Some(Ok((k, _))) if encode(&k) == rec => {}
-                        Some(Ok((k, _))) => report.errors.push(format!("{}: holds key {k:?}", p.display())),
-                        Some(Err(e)) => report.errors.push(format!("{}: {e}", p.display())),
-                        None => {}
-                    }
-                }
+                fsck_records(&nsdir.join("records"), repair, &mut report)?;
                 for vol in fs::read_dir(nsdir.join("volumes"))? {
                     let p = vol?.path();
                     let hidden = p.file_name().map(|n| n.to_string_lossy().starts_with('.')).unwrap_or(false);
@@ -509,17 +579,6 @@ impl Backend for FileBackend {
                         continue;
                     }
                     volume::fsck(&p, repair, &mut report)?;
-                }
-                for leftover in fs::read_dir(nsdir.join("records"))? {
-                    let p = leftover?.path();
-                    if p.file_name().map(|n| n.to_string_lossy().starts_with(".tmp.")).unwrap_or(false)
-                        && !fsutil::is_recent(&p)
-                    {
-                        report.repaired.push(format!("{}: temporary file", p.display()));
-                        if repair {
-                            fsutil::remove_quiet(&p)?;
-                        }
-                    }
                 }
             }
         }

@@ -4,9 +4,10 @@ Names, signatures, exceptions and messages follow Ceph 16.2's module; the work i
 rbdshim core through the native extension `rbdshim._native`.
 """
 
+import collections as _collections
 import errno as _errno
+import functools as _functools
 import time as _time
-from collections import namedtuple as _namedtuple
 
 from rbdshim import _native
 
@@ -133,7 +134,46 @@ def _call(msg, fn, *args):
         raise make_ex(e.args[0], msg) from None
 
 
-Version = _namedtuple("Version", ["major", "minor", "extra"])
+class Version(object):
+    """ Version information """
+
+    def __init__(self, major, minor, extra):
+        self.major = major
+        self.minor = minor
+        self.extra = extra
+
+    def __str__(self):
+        return "%d.%d.%d" % (self.major, self.minor, self.extra)
+
+
+def _require_str(value, name):
+    """Ceph's typed Cython arguments (`unicode option`): anything but str is a TypeError."""
+    if not isinstance(value, str):
+        raise TypeError("Argument '%s' has incorrect type (expected str, got %s)" % (name, type(value).__name__))
+
+
+def _require_bytes(value, name):
+    """Ceph's typed Cython arguments (`bytes data`): bytearray and memoryview are refused too."""
+    if not isinstance(value, bytes):
+        raise TypeError("Argument '%s' has incorrect type (expected bytes, got %s)" % (name, type(value).__name__))
+
+
+def _cstr(value, name):
+    """Ceph's cstr(): str or bytes (UTF-8), as text here."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    if isinstance(value, str):
+        return value
+    raise TypeError("%s must be a string" % name)
+
+
+def _cbytes(value, name):
+    """Ceph's cstr() where the result is a value: str is encoded as UTF-8."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    raise TypeError("%s must be a string" % name)
 
 _NOT_GIVEN = object()
 
@@ -144,16 +184,20 @@ class Rados(object):
     def __init__(self, rados_id=None, name=None, clustername=None, conf_defaults=None,
                  conffile=_NOT_GIVEN, conf=None, flags=0, context=None):
         self.state = "configuring"
-        if rados_id is not None and name is not None:
+        # Rados.__setup: one identity, always given to rados_create2 as a full entity name
+        if rados_id and name:
             raise Error("Rados(): can't supply both rados_id and name")
-        if rados_id is not None and not isinstance(rados_id, str):
-            raise TypeError("rados_id must be a string or None")
-        if name is not None and not isinstance(name, str):
-            raise TypeError("name must be a string or None")
-        full = name is not None
+        elif rados_id:
+            name = "client." + rados_id
+        elif name is None:
+            name = "client.admin"
+        name = _cstr(name, "name")
+        clustername = None if clustername is None else _cstr(clustername, "clustername")
         self.rados_id = rados_id
-        self._native = _call("error calling rados_create", _native.NativeCluster,
-                             name if full else rados_id, clustername, full)
+        try:
+            self._native = _native.NativeCluster(name, clustername, True)
+        except _native.NativeError as e:
+            raise Error("rados_initialize failed with error code: %d" % -e.args[0]) from None
         self.parsed_args = []
         self.conf_defaults = conf_defaults
         self.conffile = conffile
@@ -197,16 +241,24 @@ class Rados(object):
         _call("error calling conf_read_file", self._native.conf_read_file, path)
 
     def conf_parse_argv(self, args):
+        """Applies the configuration options in `args`; returns the other arguments."""
         self.require_state("configuring", "connected")
-        self.parsed_args = _call("error calling conf_parse_argv_remainder", self._native.conf_parse_argv, list(args))
-        return self.parsed_args
+        if not args:
+            return
+        cargs = [_cstr(a, "args") for a in args]
+        rest = _call("error calling conf_parse_argv_remainder", self._native.conf_parse_argv, cargs)
+        self.parsed_args = args
+        return rest
 
     def conf_parse_env(self, var="CEPH_ARGS"):
         self.require_state("configuring", "connected")
-        _call("error calling conf_parse_env", self._native.conf_parse_env, var)
+        if not var:
+            return
+        _call("error calling conf_parse_env", self._native.conf_parse_env, _cstr(var, "var"))
 
     def conf_get(self, option):
         self.require_state("configuring", "connected")
+        _require_str(option, "option")
         try:
             return self._native.conf_get(option)
         except _native.NativeError as e:
@@ -216,7 +268,9 @@ class Rados(object):
 
     def conf_set(self, option, val):
         self.require_state("configuring", "connected")
-        _call("error calling conf_set", self._native.conf_set, option, str(val))
+        _require_str(option, "option")
+        _require_str(val, "val")
+        _call("error calling conf_set", self._native.conf_set, option, val)
 
     def connect(self, timeout=0):
         self.require_state("configuring")
@@ -373,47 +427,54 @@ class OpCtx(object):
 
 
 class WriteOp(object):
-    """A batch of object mutations, applied in order by Ioctx.operate_write_op."""
+    """A batch of object mutations, applied by Ioctx.operate_write_op all together or not at all."""
 
     def create(self):
-        self.steps = []
+        self._native = _native.NativeWriteOp()
         return self
 
     def release(self):
-        self.steps = []
-
-    def _add(self, fn):
-        self.steps.append(fn)
+        self._native.clear()
 
     def new(self, exclusive=None):
-        pass
+        """Create the object (LIBRADOS_CREATE_EXCLUSIVE: fail if it exists)."""
+        if not isinstance(exclusive, int):
+            raise TypeError("an integer is required")
+        self._native.create(exclusive != LIBRADOS_CREATE_IDEMPOTENT)
 
     def remove(self):
-        self._add(lambda n, oid: n.remove(oid))
+        self._native.remove()
 
     def set_flags(self, flags=LIBRADOS_OPERATION_NOFLAG):
-        pass
+        if not isinstance(flags, int):
+            raise TypeError("an integer is required")
+
+    def set_xattr(self, xattr_name, xattr_value):
+        _require_str(xattr_name, "xattr_name")
+        _require_bytes(xattr_value, "xattr_value")
+        self._native.set_xattr(xattr_name, xattr_value)
+
+    def rm_xattr(self, xattr_name):
+        _require_str(xattr_name, "xattr_name")
+        self._native.rm_xattr(xattr_name)
 
     def append(self, to_write):
-        self._add(lambda n, oid: n.append(oid, to_write))
+        _require_bytes(to_write, "to_write")
+        self._native.append(to_write)
 
     def write(self, to_write, offset=0):
-        self._add(lambda n, oid: n.write(oid, to_write, offset))
+        _require_bytes(to_write, "to_write")
+        self._native.write(to_write, offset)
 
     def write_full(self, to_write):
-        self._add(lambda n, oid: n.write_full(oid, to_write))
+        _require_bytes(to_write, "to_write")
+        self._native.write_full(to_write)
 
     def zero(self, offset, length):
-        def run(n, oid):
-            size = n.stat(oid)[0]
-            n.write(oid, b"\0" * length, offset)
-            if offset + length > size:
-                n.trunc(oid, max(size, offset + length))
-
-        self._add(run)
+        self._native.zero(offset, length)
 
     def truncate(self, offset):
-        self._add(lambda n, oid: n.trunc(oid, offset))
+        self._native.truncate(offset)
 
 
 class WriteOpCtx(WriteOp, OpCtx):
@@ -441,16 +502,17 @@ class ReadOpCtx(ReadOp, OpCtx):
 class OmapIterator(object):
     """Omap iterator: its entries are known once the read operation ran."""
 
-    def __init__(self):
-        self.items = []
+    def __init__(self, ioctx=None):
+        self.ioctx = ioctx
+        self.items = _collections.deque()
 
     def __iter__(self):
-        return iter(self.items)
+        return self
 
     def __next__(self):
         if not self.items:
             raise StopIteration
-        return self.items.pop(0)
+        return self.items.popleft()
 
 
 class Ioctx(object):
@@ -505,18 +567,21 @@ class Ioctx(object):
         if not isinstance(data, bytes):
             raise TypeError("data must be bytes")
         _call("Ioctx.write(%s): failed to write %s" % (self.name, key), self._native.write, key, data, offset)
+        return 0
 
     def write_full(self, key, data):
         self.require_ioctx_open()
         if not isinstance(data, bytes):
             raise TypeError("data must be bytes")
         _call("Ioctx.write_full(%s): failed to write %s" % (self.name, key), self._native.write_full, key, data)
+        return 0
 
     def append(self, key, data):
         self.require_ioctx_open()
         if not isinstance(data, bytes):
             raise TypeError("data must be bytes")
         _call("Ioctx.append(%s): failed to append %s" % (self.name, key), self._native.append, key, data)
+        return 0
 
     def remove_object(self, key):
         self.require_ioctx_open()
@@ -526,6 +591,7 @@ class Ioctx(object):
     def trunc(self, key, size):
         self.require_ioctx_open()
         _call("Ioctx.trunc(%s): failed to truncate %s" % (self.name, key), self._native.trunc, key, size)
+        return 0
 
     def stat(self, key):
         self.require_ioctx_open()
@@ -586,16 +652,19 @@ class Ioctx(object):
 
     def aio_write(self, object_name, to_write, offset=0, oncomplete=None, onsafe=None):
         self.require_ioctx_open()
+        _require_bytes(to_write, "to_write")
         return _call("error writing object %s" % object_name, _aio, self, oncomplete, onsafe,
                      lambda cb: self._native.aio_write(object_name, to_write, offset, cb))
 
     def aio_write_full(self, object_name, to_write, oncomplete=None, onsafe=None):
         self.require_ioctx_open()
+        _require_bytes(to_write, "to_write")
         return _call("error writing object %s" % object_name, _aio, self, oncomplete, onsafe,
                      lambda cb: self._native.aio_write_full(object_name, to_write, cb))
 
     def aio_append(self, object_name, to_append, oncomplete=None, onsafe=None):
         self.require_ioctx_open()
+        _require_bytes(to_append, "to_append")
         return _call("error appending object %s" % object_name, _aio, self, oncomplete, onsafe,
                      lambda cb: self._native.aio_append(object_name, to_append, cb))
 
@@ -610,7 +679,9 @@ class Ioctx(object):
                      lambda cb: self._native.aio_remove(object_name, cb))
 
     def aio_flush(self):
+        """Waits until every asynchronous request submitted so far is complete."""
         self.require_ioctx_open()
+        self._native.aio_flush()
 
     def create_write_op(self):
         return WriteOp().create()
@@ -626,9 +697,8 @@ class Ioctx(object):
 
     def operate_write_op(self, write_op, oid, mtime=0, flags=LIBRADOS_OPERATION_NOFLAG):
         self.require_ioctx_open()
-        for step in write_op.steps:
-            _call("Ioctx.operate_write_op(%s): failed to operate write op for oid %s" % (self.name, oid),
-                  step, self._native, oid)
+        _call("Ioctx.operate_write_op(%s): failed to operate write op for oid %s" % (self.name, oid),
+              self._native.operate_write_op, write_op._native, oid)
 
     def operate_read_op(self, read_op, oid, flag=LIBRADOS_OPERATION_NOFLAG):
         self.require_ioctx_open()
@@ -638,21 +708,21 @@ class Ioctx(object):
             step(omap)
 
     def set_omap(self, write_op, keys, values):
-        keys, values = list(keys), list(values)
+        """Adds to `write_op` the setting of omap `keys` to `values` (bytes, or str as UTF-8)."""
         if len(keys) != len(values):
             raise Error("Rados(): keys and values must have the same number of items")
-        pairs = [(k, v) for k, v in zip(keys, values)]
-        write_op._add(lambda n, oid: n.omap_update(oid, pairs, []))
+        keys = [_cstr(k, "keys") for k in keys]
+        values = [_cbytes(v, "values") for v in values]
+        write_op._native.omap_set(list(zip(keys, values)))
 
     def remove_omap_keys(self, write_op, keys):
-        keys = list(keys)
-        write_op._add(lambda n, oid: n.omap_update(oid, [], keys))
+        write_op._native.omap_rm([_cstr(k, "keys") for k in keys])
 
     def clear_omap(self, write_op):
-        write_op._add(lambda n, oid: n.omap_clear(oid))
+        write_op._native.omap_clear()
 
     def _omap_read(self, read_op, select):
-        it = OmapIterator()
+        it = OmapIterator(self)
         read_op.steps.append(lambda omap: it.items.extend(select(omap)))
         return it, 0
 
@@ -681,6 +751,21 @@ class Ioctx(object):
         return iter([Object(self, oid, None, ns) for ns, oid in items])
 
 
+def _in_object_namespace(method):
+    """Ceph's set_object_namespace: each call runs in the object's namespace (default "")."""
+
+    @_functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        old = self.ioctx.get_namespace()
+        self.ioctx.set_namespace(self.nspace)
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self.ioctx.set_namespace(old)
+
+    return wrapper
+
+
 class Object(object):
     """Rados object wrapper, makes the object look like a file"""
 
@@ -692,45 +777,57 @@ class Object(object):
         self.locator_key = locator_key
         self.nspace = "" if nspace is None else nspace
 
+    @_in_object_namespace
     def read(self, length=1024 * 1024):
         self.require_object_exists()
         ret = self.ioctx.read(self.key, length, self.offset)
         self.offset += len(ret)
         return ret
 
+    @_in_object_namespace
     def write(self, string_to_write):
         self.require_object_exists()
-        self.ioctx.write(self.key, string_to_write, self.offset)
-        self.offset += len(string_to_write)
+        ret = self.ioctx.write(self.key, string_to_write, self.offset)
+        if ret == 0:
+            self.offset += len(string_to_write)
+        return ret
 
+    @_in_object_namespace
     def remove(self):
         self.require_object_exists()
         self.ioctx.remove_object(self.key)
         self.state = "removed"
 
+    @_in_object_namespace
     def stat(self):
         self.require_object_exists()
         return self.ioctx.stat(self.key)
 
+    @_in_object_namespace
     def seek(self, position):
+        self.require_object_exists()
         self.offset = position
 
     def require_object_exists(self):
         if self.state != "exists":
             raise ObjectStateError("The object is %s" % self.state)
 
+    @_in_object_namespace
     def get_xattr(self, xattr_name):
         self.require_object_exists()
         return self.ioctx.get_xattr(self.key, xattr_name)
 
+    @_in_object_namespace
     def get_xattrs(self):
         self.require_object_exists()
         return self.ioctx.get_xattrs(self.key)
 
+    @_in_object_namespace
     def set_xattr(self, xattr_name, xattr_value):
         self.require_object_exists()
         return self.ioctx.set_xattr(self.key, xattr_name, xattr_value)
 
+    @_in_object_namespace
     def rm_xattr(self, xattr_name):
         self.require_object_exists()
         return self.ioctx.rm_xattr(self.key, xattr_name)

@@ -194,7 +194,28 @@ def _call(msg, fn, *args, **kwargs):
 
 
 def _stamp(t):
-    return _datetime.utcfromtimestamp(t[0] + t[1] / 1e9)
+    """A (sec, nsec) time as Ceph's module gives it: whole seconds, UTC."""
+    return _datetime.utcfromtimestamp(t[0])
+
+
+def _local_stamp(t):
+    """Access and modify times: whole seconds, local time (as Ceph's module gives them)."""
+    return _datetime.fromtimestamp(t[0])
+
+
+def _cstr(val, name):
+    """Names must be str (or bytes): Ceph's module refuses anything else with InvalidArgument."""
+    if isinstance(val, bytes):
+        return val.decode("utf-8")
+    if not isinstance(val, str):
+        raise InvalidArgument("%s must be a string" % name)
+    return val
+
+
+def _progress(on_progress, offset, total):
+    """Calls a progress callback; a non-zero return cancels, as librbd's ProgressContext."""
+    if on_progress is not None and on_progress(offset, total):
+        raise OperationCanceled("operation canceled by the progress callback", errno=_errno.ECANCELED)
 
 
 class RBD(object):
@@ -205,6 +226,7 @@ class RBD(object):
 
     def create(self, ioctx, name, size, order=None, old_format=False, features=None,
                stripe_unit=None, stripe_count=None, data_pool=None):
+        name = _cstr(name, "name")
         if old_format:
             raise InvalidArgument("format 1 images are not supported")
         _call("error creating image", _native.create, ioctx._native, name, size, order, features,
@@ -219,12 +241,13 @@ class RBD(object):
         return [name for _, name in _call("error listing images", _native.list2, ioctx._native)]
 
     def list2(self, ioctx):
-        return ImageIterator([{"id": i, "name": n} for i, n in _call("error listing images", _native.list2, ioctx._native)])
+        return ImageIterator._of([{"id": i, "name": n} for i, n in _call("error listing images", _native.list2, ioctx._native)])
 
     def remove(self, ioctx, name, on_progress=None):
+        name = _cstr(name, "name")
+        _progress(on_progress, 0, 1)
         _call("error removing image", _native.remove, ioctx._native, name)
-        if on_progress:
-            on_progress(1, 1)
+        _progress(on_progress, 1, 1)
 
     def rename(self, ioctx, src, dest):
         _call("error renaming image", _native.rename, ioctx._native, src, dest)
@@ -234,14 +257,17 @@ class RBD(object):
 
     def trash_list(self, ioctx):
         entries = _call("error listing trash", _native.trash_list, ioctx._native)
-        return TrashIterator([
+        return TrashIterator._of([
             {"id": i, "name": n, "source": "USER" if s == 0 else s,
              "deletion_time": _datetime.utcfromtimestamp(d), "deferment_end_time": _datetime.utcfromtimestamp(e)}
             for i, n, s, d, e in entries
         ])
 
     def trash_remove(self, ioctx, image_id, force=False, on_progress=None):
+        image_id = _cstr(image_id, "image_id")
+        _progress(on_progress, 0, 1)
         _call("error deleting image from trash", _native.trash_remove, ioctx._native, image_id, force)
+        _progress(on_progress, 1, 1)
 
     def trash_restore(self, ioctx, image_id, name):
         _call("error restoring image from trash", _native.trash_restore, ioctx._native, image_id, name)
@@ -283,14 +309,13 @@ class RBD(object):
             raise make_ex(e.args[0], "error removing metadata %s" % key) from None
 
     def pool_metadata_list(self, ioctx):
-        return PoolMetadataIterator(_call("error listing metadata", _native.pool_metadata_list, ioctx._native))
+        return PoolMetadataIterator._of(_call("error listing metadata", _native.pool_metadata_list, ioctx._native))
 
-    # Pool-level config overrides are pool metadata keys "conf_<option>", as in Ceph.
+    # Pool-level config overrides are pool metadata keys "conf_<option>", as in Ceph; the list
+    # shows every rbd option with where its value comes from.
     def config_list(self, ioctx):
-        return ConfigPoolIterator([
-            {"name": k[len("conf_"):], "value": v, "source": RBD_CONFIG_SOURCE_POOL}
-            for k, v in self.pool_metadata_list(ioctx) if k.startswith("conf_")
-        ])
+        return ConfigPoolIterator._of([{"name": n, "value": v, "source": src} for n, v, src in
+                                       _call("error listing config", _native.config_list, ioctx._native)])
 
     def config_get(self, ioctx, key):
         try:
@@ -358,43 +383,102 @@ class RBD(object):
         return value
 
 
-def _iterator(name, doc):
-    """Iterator classes of Ceph's module, over results fetched when they are made."""
-
-    def __init__(self, items):
-        self._items = list(items)
-
-    def __iter__(self):
-        return iter(self._items)
-
-    return type(name, (object,), {"__init__": __init__, "__iter__": __iter__, "__doc__": doc, "__module__": __name__})
+def _of(cls, items):
+    it = cls.__new__(cls)
+    it._items = list(items)
+    return it
 
 
-ImageIterator = _iterator("ImageIterator", "Iterator over RBD images in a pool")
-SnapIterator = _iterator("SnapIterator", "Iterator over snapshot info for an image")
-TrashIterator = _iterator("TrashIterator", "Iterator over trashed RBD images in a pool")
-ChildIterator = _iterator("ChildIterator", "Iterator over child info for the image or its snapshot")
-WatcherIterator = _iterator("WatcherIterator", "Iterator over watchers of an image")
+def _listing(cls):
+    """Ceph's iterator classes: built from what they list (an ioctx or an image), fetching
+    the whole listing when made; the module itself builds them from results with `_of`."""
+    cls.__iter__ = lambda self: iter(self._items)
+    cls._of = classmethod(_of)
+    return cls
 
 
+@_listing
+class ImageIterator(object):
+    """Iterator over RBD images in a pool"""
+
+    def __init__(self, ioctx):
+        self._items = list(RBD().list2(ioctx))
+
+
+@_listing
+class SnapIterator(object):
+    """Iterator over snapshot info for an image"""
+
+    def __init__(self, image):
+        self._items = list(image.list_snaps())
+
+
+@_listing
+class TrashIterator(object):
+    """Iterator over trashed RBD images in a pool"""
+
+    def __init__(self, ioctx):
+        self._items = list(RBD().trash_list(ioctx))
+
+
+@_listing
+class ChildIterator(object):
+    """Iterator over child info for the image or its snapshot"""
+
+    def __init__(self, image, descendants=False):
+        self._items = list(image.list_descendants() if descendants else image.list_children2())
+
+
+@_listing
+class WatcherIterator(object):
+    """Iterator over watchers of an image"""
+
+    def __init__(self, image):
+        self._items = list(image.watchers_list())
+
+
+@_listing
 class MetadataIterator(object):
     """Iterator over metadata list for an image"""
 
-    def __init__(self, items):
-        self._items = list(items)
-
-    def __iter__(self):
-        return iter(self._items)
+    def __init__(self, image):
+        self._items = list(image.metadata_list())
 
     def get_next_chunk(self):
         # librbd pages metadata in chunks; the whole list is fetched when the iterator is made.
         return None
 
 
-ConfigImageIterator = _iterator("ConfigImageIterator", "Iterator over image-level overrides for an image")
-ConfigPoolIterator = _iterator("ConfigPoolIterator", "Iterator over pool-level overrides for a pool")
-PoolMetadataIterator = _iterator("PoolMetadataIterator", "Iterator over pool metadata list")
-LockOwnerIterator = _iterator("LockOwnerIterator", "Iterator over managed lock owners for an image")
+@_listing
+class ConfigImageIterator(object):
+    """Iterator over image-level overrides for an image"""
+
+    def __init__(self, image):
+        self._items = list(image.config_list())
+
+
+@_listing
+class ConfigPoolIterator(object):
+    """Iterator over pool-level overrides for a pool"""
+
+    def __init__(self, ioctx):
+        self._items = list(RBD().config_list(ioctx))
+
+
+@_listing
+class PoolMetadataIterator(object):
+    """Iterator over pool metadata list"""
+
+    def __init__(self, ioctx):
+        self._items = list(RBD().pool_metadata_list(ioctx))
+
+
+@_listing
+class LockOwnerIterator(object):
+    """Iterator over managed lock owners for an image"""
+
+    def __init__(self, image):
+        self._items = list(image.lock_get_owners())
 
 
 class Completion(object):
@@ -404,12 +488,17 @@ class Completion(object):
         self.image = image
         self.oncomplete = oncomplete
         self._native = None
+        self._exc = None
 
     def is_complete(self):
         return self._native.is_complete()
 
     def wait_for_complete_and_cb(self):
+        """Waits for the request and its callback; re-raises what the callback raised."""
         self._native.wait()
+        if self._exc is not None:
+            exc, self._exc = self._exc, None
+            raise exc
 
     def wait_for_complete(self):
         self._native.wait()
@@ -424,10 +513,13 @@ def _submit(image, oncomplete, submit, with_data=False):
     def done(ret, data):
         if comp.oncomplete is None:
             return
-        if with_data:
-            comp.oncomplete(comp, data if ret >= 0 else None)
-        else:
-            comp.oncomplete(comp)
+        try:
+            if with_data:
+                comp.oncomplete(comp, data if ret >= 0 else None)
+            else:
+                comp.oncomplete(comp)
+        except BaseException as e:  # kept for wait_for_complete_and_cb, as Ceph's module does
+            comp._exc = e
 
     comp._native = submit(done)
     return comp
@@ -511,7 +603,7 @@ class Image(object):
 
     def data_pool_id(self):
         self._check()
-        return self.ioctx.get_pool_id()
+        return _call("error getting data pool id for image %s" % self.name, self._native.data_pool_id)
 
     def size(self):
         self._check()
@@ -519,7 +611,11 @@ class Image(object):
 
     def stat(self):
         self._check()
-        return _call("error getting info for image %s" % self.name, self._native.stat)
+        st = _call("error getting info for image %s" % self.name, self._native.stat)
+        # Deprecated fields, as Ceph's module reports them (an unsigned -1 and a byte string).
+        st["parent_pool"] = st["parent_pool"] & 0xFFFFFFFFFFFFFFFF
+        st["parent_name"] = st["parent_name"].encode() if isinstance(st["parent_name"], str) else st["parent_name"]
+        return st
 
     def resize(self, size, allow_shrink=True):
         self._check()
@@ -561,11 +657,11 @@ class Image(object):
 
     def modify_timestamp(self):
         self._check()
-        return _stamp(self._native.timestamps()[1])
+        return _local_stamp(self._native.timestamps()[1])
 
     def access_timestamp(self):
         self._check()
-        return _stamp(self._native.timestamps()[2])
+        return _local_stamp(self._native.timestamps()[2])
 
     def read(self, offset, length, fadvise_flags=0):
         self._check()
@@ -640,10 +736,14 @@ class Image(object):
     def list_snaps(self):
         self._check()
         snaps = _call("error listing snapshots for image %s" % self.name, self._native.list_snaps)
-        return SnapIterator([
-            {"id": i, "size": s, "name": n, "namespace": RBD_SNAP_NAMESPACE_TYPE_USER}
-            for i, s, n, _t, _p in snaps
-        ])
+        out = []
+        for i, size, name, _t, _p, trash_name in snaps:
+            if trash_name is None:
+                out.append({"id": i, "size": size, "name": name, "namespace": RBD_SNAP_NAMESPACE_TYPE_USER})
+            else:
+                out.append({"id": i, "size": size, "name": name, "namespace": RBD_SNAP_NAMESPACE_TYPE_TRASH,
+                            "trash": {"original_name": trash_name}})
+        return SnapIterator._of(out)
 
     def set_snap(self, name):
         self._check()
@@ -676,17 +776,23 @@ class Image(object):
         self._check()
         return _call("error getting snapshot exists for %s" % self.name, self._native.snap_exists, snapname)
 
+    def _snap_by_id(self, snap_id):
+        for snap in self.list_snaps():
+            if snap["id"] == snap_id:
+                return snap
+        raise make_ex(-_errno.ENOENT, "error getting snapshot for image: %s, snap_id: %d" % (self.name, snap_id))
+
     def snap_get_namespace_type(self, snap_id):
         self._check()
-        self.snap_get_name(snap_id)
-        return RBD_SNAP_NAMESPACE_TYPE_USER
+        return self._snap_by_id(snap_id)["namespace"]
 
     def snap_get_trash_namespace(self, snap_id):
         self._check()
-        self.snap_get_name(snap_id)
-        # Only user snapshots exist here: none is in the trash namespace.
-        raise make_ex(-_errno.EINVAL, "error getting snapshot trash namespace for image: %s, snap_id: %d"
-                      % (self.name, snap_id))
+        snap = self._snap_by_id(snap_id)
+        if snap["namespace"] != RBD_SNAP_NAMESPACE_TYPE_TRASH:
+            raise make_ex(-_errno.EINVAL, "error getting snapshot trash namespace for image: %s, snap_id: %d"
+                          % (self.name, snap_id))
+        return snap["trash"]
 
     def remove_snap_limit(self):
         self._check()
@@ -701,10 +807,7 @@ class Image(object):
 
     def rebuild_object_map(self):
         self._check()
-        # Object records are kept in step with data: there is nothing to rebuild, but the
-        # feature must be enabled, as librbd requires.
-        if not self.features() & RBD_FEATURE_OBJECT_MAP:
-            raise make_ex(-_errno.EINVAL, "error rebuilding object map %s" % self.name)
+        _call("error rebuilding object map %s" % self.name, self._native.rebuild_object_map)
 
     def aio_close(self, oncomplete):
         self._check()
@@ -731,7 +834,7 @@ class Image(object):
                     with Image(io, image_id=child["id"], read_only=True) as c:
                         walk(c)
         walk(self)
-        return ChildIterator(found)
+        return ChildIterator._of(found)
 
     def get_snap_limit(self):
         self._check()
@@ -761,17 +864,23 @@ class Image(object):
 
     def overlap(self):
         self._check()
-        return self._parent()[7]
+        try:
+            return self._native.parent_info()[7]
+        except _native.NativeError as e:
+            if e.args[0] == _errno.ENOENT:
+                return 0  # not a clone (any more): nothing overlaps
+            raise make_ex(e.args[0], "error getting overlap for image %s" % self.name) from None
 
     def list_children(self):
         self._check()
         kids = _call("error listing children of image %s" % self.name, self._native.list_children)
-        return [(pool, image) for _id, pool, _ns, _iid, image, _trash in kids]
+        # Children in the trash are left out here (list_children2 shows them).
+        return [(pool, image) for _id, pool, _ns, _iid, image, trash in kids if not trash]
 
     def list_children2(self):
         self._check()
         kids = _call("error listing children of image %s" % self.name, self._native.list_children)
-        return ChildIterator([{"pool": pool, "pool_namespace": ns, "image": image, "id": iid, "trash": trash}
+        return ChildIterator._of([{"pool": pool, "pool_namespace": ns, "image": image, "id": iid, "trash": trash}
                      for _id, pool, ns, iid, image, trash in kids])
 
     def flatten(self, on_progress=None):
@@ -788,53 +897,61 @@ class Image(object):
     def copy(self, dest_ioctx, dest_name, features=None, order=None, stripe_unit=None, stripe_count=None,
              data_pool=None):
         self._check()
+        dest_name = _cstr(dest_name, "dest_name")
         _call("error copying image %s to %s" % (self.name, dest_name), self._native.copy, dest_ioctx._native,
-              dest_name, order, features)
+              dest_name, order, features, stripe_unit, stripe_count, data_pool)
 
     def deep_copy(self, dest_ioctx, dest_name, features=None, order=None, stripe_unit=None, stripe_count=None,
                   data_pool=None):
         self._check()
+        dest_name = _cstr(dest_name, "dest_name")
         _call("error copying image %s to %s" % (self.name, dest_name), self._native.deep_copy, dest_ioctx._native,
-              dest_name, order, features)
+              dest_name, order, features, stripe_unit, stripe_count, data_pool)
 
-    def metadata_get(self, key):
+    def _meta(self, fn, what, key, *args, missing=None):
+        """Runs a metadata call; a missing key is KeyError(`missing`), as in Ceph's module."""
         self._check()
         try:
-            return self._native.metadata_get(key)
+            return fn(key, *args)
         except _native.NativeError as e:
-            raise make_ex(e.args[0], "error getting metadata %s for image %s" % (key, self.name)) from None
+            if e.args[0] == _errno.ENOENT and missing is not None:
+                raise KeyError(missing) from None
+            raise make_ex(e.args[0], "error %s metadata %s for image %s" % (what, key, self.name)) from None
+
+    def metadata_get(self, key):
+        return self._meta(self._native.metadata_get, "getting", _cstr(key, "key"),
+                          missing="no metadata %s for image %s" % (key, self.name))
 
     def metadata_set(self, key, value):
-        self._check()
-        _call("error setting metadata %s for image %s" % (key, self.name), self._native.metadata_set, key, value)
+        self._meta(self._native.metadata_set, "setting", _cstr(key, "key"), _cstr(value, "value"))
 
     def metadata_remove(self, key):
-        self._check()
-        _call("error removing metadata %s for image %s" % (key, self.name), self._native.metadata_remove, key)
+        self._meta(self._native.metadata_remove, "removing", _cstr(key, "key"),
+                   missing="no metadata %s for image %s" % (key, self.name))
 
     def metadata_list(self):
         self._check()
-        return MetadataIterator(_call("error listing metadata for image %s" % self.name, self._native.metadata_list))
+        return MetadataIterator._of(_call("error listing metadata for image %s" % self.name,
+                                          self._native.metadata_list))
 
-    # Image-level config overrides are image-meta keys "conf_<option>", as in Ceph.
+    # Image-level config overrides are image-meta keys "conf_<option>", as in Ceph; the list
+    # shows every rbd option with where its value comes from.
     def config_list(self):
         self._check()
-        return ConfigImageIterator([
-            {"name": k[len("conf_"):], "value": v, "source": RBD_CONFIG_SOURCE_IMAGE}
-            for k, v in self.metadata_list() if k.startswith("conf_")
-        ])
+        return ConfigImageIterator._of([{"name": n, "value": v, "source": src} for n, v, src in
+                                        _call("error listing config for image %s" % self.name,
+                                              self._native.config_list)])
 
     def config_set(self, key, value):
-        self._check()
-        self.metadata_set("conf_" + key, value)
+        self._meta(self._native.config_set, "setting", _cstr(key, "key"), _cstr(value, "value"))
 
     def config_get(self, key):
-        self._check()
-        return self.metadata_get("conf_" + key)
+        return self._meta(self._native.metadata_get, "getting", "conf_" + _cstr(key, "key"),
+                          missing="no config %s for image %s" % (key, self.name))
 
     def config_remove(self, key):
-        self._check()
-        self.metadata_remove("conf_" + key)
+        self._meta(self._native.metadata_remove, "removing", "conf_" + _cstr(key, "key"),
+                   missing="no config %s for image %s" % (key, self.name))
 
     def aio_read(self, offset, length, oncomplete, fadvise_flags=0):
         self._check()
@@ -865,9 +982,7 @@ class Image(object):
 
     def lock_acquire(self, lock_mode):
         self._check()
-        if lock_mode != RBD_LOCK_MODE_EXCLUSIVE:
-            raise InvalidArgument("error acquiring lock on image")
-        _call("error acquiring lock on image", self._native.lock_acquire)
+        _call("error acquiring lock on image", self._native.lock_acquire, lock_mode)
 
     def lock_release(self):
         self._check()
@@ -879,12 +994,12 @@ class Image(object):
 
     def lock_get_owners(self):
         self._check()
-        return LockOwnerIterator([{"mode": m, "owner": o} for m, o in
+        return LockOwnerIterator._of([{"mode": m, "owner": o} for m, o in
                      _call("error listing lock owners for image %s" % self.name, self._native.lock_owners)])
 
     def lock_break(self, lock_mode, lock_owner):
         self._check()
-        _call("error breaking lock on image", self._native.break_lock, lock_owner, "")
+        _call("error breaking lock on image", self._native.lock_break, lock_mode, _cstr(lock_owner, "lock_owner"))
 
     def get_name(self):
         self._check()
@@ -924,4 +1039,4 @@ class Image(object):
     def watchers_list(self):
         self._check()
         ws = _call("error listing watchers", self._native.watchers)
-        return WatcherIterator([{"addr": a, "id": i, "cookie": c} for a, i, c in ws])
+        return WatcherIterator._of([{"addr": a, "id": i, "cookie": c} for a, i, c in ws])

@@ -102,8 +102,6 @@ pub struct rbd_image_migration_status_t {
     _private: [u8; 0],
 }
 
-pub type rbd_lock_mode_t = c_int;
-
 #[repr(C)]
 pub struct rbd_mirror_image_global_status_t {
     _private: [u8; 0],
@@ -1725,15 +1723,6 @@ pub unsafe extern "C" fn rbd_list_children2(
 pub unsafe extern "C" fn rbd_list_children_cleanup(children: *mut rbd_child_info_t, num_children: size_t) {}
 
 #[no_mangle]
-pub unsafe extern "C" fn rbd_lock_break(
-    image: rbd_image_t,
-    lock_mode: rbd_lock_mode_t,
-    lock_owner: *const c_char,
-) -> c_int {
-    -libc::EOPNOTSUPP
-}
-
-#[no_mangle]
 pub unsafe extern "C" fn rbd_migration_abort(ioctx: rados_ioctx_t, image_name: *const c_char) -> c_int {
     -libc::EOPNOTSUPP
 }
@@ -2286,15 +2275,6 @@ pub unsafe extern "C" fn rbd_read_iterate2(
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn rbd_rebuild_object_map(
-    image: rbd_image_t,
-    cb: librbd_progress_fn_t,
-    cbdata: *mut c_void,
-) -> c_int {
-    -libc::EOPNOTSUPP
-}
-
-#[no_mangle]
 pub unsafe extern "C" fn rbd_snap_get_group_namespace(
     image: rbd_image_t,
     snap_id: u64,
@@ -2336,21 +2316,6 @@ pub unsafe extern "C" fn rbd_snap_group_namespace_cleanup(
 pub unsafe extern "C" fn rbd_snap_mirror_namespace_cleanup(
     mirror_snap: *mut rbd_snap_mirror_namespace_t,
     mirror_snap_size: size_t,
-) -> c_int {
-    -libc::EOPNOTSUPP
-}
-
-#[no_mangle]
-pub unsafe extern "C" fn rbd_sparsify(image: rbd_image_t, sparse_size: size_t) -> c_int {
-    -libc::EOPNOTSUPP
-}
-
-#[no_mangle]
-pub unsafe extern "C" fn rbd_sparsify_with_progress(
-    image: rbd_image_t,
-    sparse_size: size_t,
-    cb: librbd_progress_fn_t,
-    cbdata: *mut c_void,
 ) -> c_int {
     -libc::EOPNOTSUPP
 }

@@ -13,6 +13,8 @@ pub type rados_xattrs_iter_t = *mut c_void;
 pub type rados_omap_iter_t = *mut c_void;
 pub type rados_config_t = *mut c_void;
 pub type rbd_image_t = *mut c_void;
+/// rbd_lock_mode_t: RBD_LOCK_MODE_EXCLUSIVE (0) or RBD_LOCK_MODE_SHARED (1).
+pub type rbd_lock_mode_t = c_int;
 pub type rbd_image_options_t = *mut c_void;
 pub type rbd_pool_stats_t = *mut c_void;
 pub type rbd_completion_t = *mut c_void;

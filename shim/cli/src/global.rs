@@ -41,6 +41,11 @@ pub struct Globals {
 }
 
 pub fn split_args(argv: Vec<String>) -> CliResult<(Globals, Vec<String>)> {
+    split_args_for("rbd", argv)
+}
+
+/// [`split_args`] for one tool: for `ceph`, `-i` is the input file (`--in-file`), not `--id`.
+pub fn split_args_for(tool: &str, argv: Vec<String>) -> CliResult<(Globals, Vec<String>)> {
     let mut all: Vec<String> =
         std::env::var("CEPH_ARGS").map(|v| v.split_whitespace().map(str::to_string).collect()).unwrap_or_default();
     let ceph_args = all.len();
@@ -55,7 +60,7 @@ pub fn split_args(argv: Vec<String>) -> CliResult<(Globals, Vec<String>)> {
             break;
         }
         let flag = a.split_once('=').filter(|_| a.starts_with("--")).map(|(f, _)| f).unwrap_or(a);
-        if WITH_VALUE.contains(&flag) {
+        if WITH_VALUE.contains(&flag) && !(tool == "ceph" && flag == "-i") {
             g.args.push(a.clone());
             if flag == a.as_str() {
                 i += 1;
@@ -154,5 +159,14 @@ mod tests {
         assert_eq!(g.args, s(&["--id", "cinder", "--conf=/x", "--cluster", "ceph"]));
         assert_eq!(g.conf_path(), Some("/x"));
         assert!(split_args(s(&["ls", "--id"])).is_err());
+    }
+
+    #[test]
+    fn ceph_reads_dash_i_as_its_input_file() {
+        let (g, rest) = split_args_for("ceph", s(&["auth", "import", "-i", "k", "-n", "client.admin"])).unwrap();
+        assert_eq!(rest, s(&["auth", "import", "-i", "k"]));
+        assert_eq!(g.args, s(&["-n", "client.admin"]));
+        let (g, _) = split_args(s(&["ls", "-i", "cinder"])).unwrap();
+        assert_eq!(g.args, s(&["-i", "cinder"]));
     }
 }

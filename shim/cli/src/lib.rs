@@ -27,7 +27,7 @@ pub fn run_tool(
     f: impl FnOnce(global::Globals, Vec<String>) -> Result<(), RunError>,
 ) -> i32 {
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let (g, rest) = global::split_args(argv)?;
+        let (g, rest) = global::split_args_for(tool, argv)?;
         f(g, rest)
     }));
     match result {

@@ -177,8 +177,19 @@ impl Table {
             out.push_str(l.trim_end());
             out.push('\n');
         };
-        let headers: Vec<String> = self.headers.iter().map(|(h, _)| h.clone()).collect();
-        line(&mut out, &headers);
+        // Headings are left-aligned whatever their column's alignment, as in Ceph's tables.
+        let mut head = String::new();
+        for (i, (h, _)) in self.headers.iter().enumerate() {
+            if i > 0 {
+                head.push_str("  ");
+            }
+            head.push_str(h);
+            if i + 1 < n {
+                head.push_str(&" ".repeat(width[i] - h.chars().count()));
+            }
+        }
+        out.push_str(head.trim_end());
+        out.push('\n');
         for r in &self.rows {
             line(&mut out, r);
         }

@@ -36,7 +36,7 @@ pub fn parse_size(s: &str, default_shift: u32) -> CliResult<u64> {
 }
 
 /// "0 B", "4 MiB", "1.5 GiB": Ceph's byte_u_t style (exact multiples without a fraction,
-/// otherwise as many decimals, at most two, as fit a short field).
+/// otherwise one decimal when it fits a short field).
 pub fn bytes(v: u64) -> String {
     let mut idx = 0;
     let mut n = v;
@@ -52,12 +52,11 @@ pub fn bytes(v: u64) -> String {
         return format!("{n} {}", UNITS[idx]);
     }
     let x = v as f64 / mult as f64;
-    // The number gets at most four characters, with as many decimals (up to two) as fit.
-    for prec in (1..=2).rev() {
-        let num = format!("{x:.prec$}");
-        if num.len() <= 4 {
-            return format!("{num} {}", UNITS[idx]);
-        }
+    // The number gets at most three characters, with one decimal when it fits ("1.5 GiB",
+    // "18 GiB"), as byte_u_t fits the value in a short field.
+    let num = format!("{x:.1}");
+    if num.len() <= 3 {
+        return format!("{num} {}", UNITS[idx]);
     }
     format!("{x:.0} {}", UNITS[idx])
 }
@@ -106,6 +105,7 @@ mod tests {
         assert_eq!(bytes(4 << 20), "4 MiB");
         assert_eq!(bytes(1 << 30), "1 GiB");
         assert_eq!(bytes(3 << 29), "1.5 GiB");
-        assert_eq!(bytes((1 << 30) + (1 << 28)), "1.25 GiB");
+        assert_eq!(bytes((1 << 30) + (1 << 28)), "1.2 GiB");
+        assert_eq!(bytes(17 * (1 << 30) + (1 << 29)), "18 GiB");
     }
 }

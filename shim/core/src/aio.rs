@@ -84,6 +84,34 @@ pub fn run(comp: Arc<Completion>, job: Box<dyn FnOnce() -> i64 + Send>) -> crate
     }
 }
 
+/// Like [`run`], for a request counted in `pending` until it is complete (and before its
+/// callback runs, so that a callback may wait for `pending` without waiting for itself):
+/// rados_aio_flush waits for an I/O context's requests this way.
+pub(crate) fn run_tracked(
+    pending: &Arc<Tracker>,
+    comp: Arc<Completion>,
+    job: Box<dyn FnOnce() -> i64 + Send>,
+) -> crate::Result<()> {
+    let seq = pending.begin();
+    let p2 = pending.clone();
+    let ok = spawn(Box::new(move || {
+        let ret = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)) {
+            Ok(r) => r,
+            Err(_) => {
+                tracing::error!("asynchronous request panicked");
+                -(libc::EIO as i64)
+            }
+        };
+        comp.finish_then(ret, || p2.end(seq));
+    }));
+    if ok {
+        Ok(())
+    } else {
+        pending.end(seq);
+        Err(crate::Error::Backend(rbdshim_backend::Error::Io(std::io::Error::from_raw_os_error(libc::EAGAIN))))
+    }
+}
+
 /// An asynchronous request's completion (rbd_completion_t).
 pub struct Completion {
     ret: AtomicI64,
@@ -136,10 +164,17 @@ impl Completion {
     }
 
     pub(crate) fn finish(&self, ret: i64) {
+        self.finish_then(ret, || {})
+    }
+
+    /// Completes with `ret`, running `before_callback` once the value is set and, for librados's
+    /// order, the completion reads as complete.
+    fn finish_then(&self, ret: i64, before_callback: impl FnOnce()) {
         self.ret.store(ret, Ordering::Release);
         if self.complete_before_callback {
             self.complete.store(true, Ordering::Release);
         }
+        before_callback();
         let cb = self.callback.lock().take();
         if let Some(cb) = cb {
             // A panicking callback must not take the worker (and with it every later request)
@@ -256,7 +291,7 @@ impl Image {
     }
 
     pub fn aio_write(self: &Arc<Self>, off: u64, data: Vec<u8>, comp: Arc<Completion>) -> crate::Result<()> {
-        self.aio_submit(AioKind::Write, comp, Box::new(move |img| to_ret(img.write(off, &data).map(|n| n as i64))))
+        self.aio_submit(AioKind::Write, comp, Box::new(move |img| to_ret(img.write(off, &data).map(|_| 0))))
     }
 
     /// Reads `len` bytes; `deliver` gets the data (clipped) before the completion fires.
@@ -289,7 +324,7 @@ impl Image {
     }
 
     pub fn aio_discard(self: &Arc<Self>, off: u64, len: u64, comp: Arc<Completion>) -> crate::Result<()> {
-        self.aio_submit(AioKind::Write, comp, Box::new(move |img| to_ret(img.discard(off, len).map(|n| n as i64))))
+        self.aio_submit(AioKind::Write, comp, Box::new(move |img| to_ret(img.discard(off, len).map(|_| 0))))
     }
 
     pub fn aio_write_zeroes(
@@ -299,11 +334,7 @@ impl Image {
         thick: bool,
         comp: Arc<Completion>,
     ) -> crate::Result<()> {
-        self.aio_submit(
-            AioKind::Write,
-            comp,
-            Box::new(move |img| to_ret(img.write_zeroes(off, len, thick).map(|n| n as i64))),
-        )
+        self.aio_submit(AioKind::Write, comp, Box::new(move |img| to_ret(img.write_zeroes(off, len, thick).map(|_| 0))))
     }
 
     pub fn aio_flush(self: &Arc<Self>, comp: Arc<Completion>) -> crate::Result<()> {

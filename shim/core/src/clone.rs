@@ -59,7 +59,17 @@ pub fn clone(
     if ph.features & features::LAYERING == 0 {
         return Err(Error::NoSys);
     }
-    if !psnap.protected {
+    if opts.features.is_some_and(|f| f & features::LAYERING == 0) {
+        // A clone without layering cannot read its parent (librbd: -ENOSYS).
+        return Err(Error::NoSys);
+    }
+    // Format 1 needs a protected snapshot; format 2 (rbd_default_clone_format = 2) does not.
+    // "auto" is format 1, as on a cluster that still admits pre-mimic clients.
+    let v2 = child_ioctx.cluster().conf_get("rbd_default_clone_format").map(|v| v.trim() == "2").unwrap_or(false);
+    if psnap.trash_name.is_some() {
+        return Err(Error::NotFound);
+    }
+    if !psnap.protected && !v2 {
         return Err(Error::InvalidArgument("parent snapshot must be protected"));
     }
     let mut opts = opts.clone();
@@ -78,7 +88,7 @@ pub fn clone(
     let placeholder = format!("pending-{}", crate::naming::new_image_id());
     pimg.sh.update_header(|h| {
         let s = h.snap(psnap.id)?;
-        if !s.protected {
+        if !s.protected && !v2 {
             return Err(Error::InvalidArgument("parent snapshot must be protected"));
         }
         h.children.push(ChildLink {
@@ -104,7 +114,10 @@ pub fn clone(
                 opts.stripe_count.filter(|c| *c != 0).unwrap_or(1),
             )
         };
+        let data_pool = manage::data_pool_id(child_ioctx, &opts)?;
+        let feats = if data_pool.is_some() { feats | features::DATA_POOL } else { feats };
         let mut header = manage::new_header_for_clone(child, psnap.size, order, feats, unit, count);
+        header.data_pool = data_pool;
         header.parent = Some(ParentLink {
             pool: parent_loc.pool,
             ns: parent_loc.ns.clone(),
@@ -213,7 +226,7 @@ impl Image {
         if sh.header()?.parent.is_none() {
             return Err(Error::InvalidArgument("image has no parent"));
         }
-        with_lock_quiesced(sh, || {
+        with_lock_quiesced(sh, self.client(), || {
             let h = sh.header()?;
             let obj = h.object_size();
             // Snapshots first, each with its own overlap (fill_absent gives them their own

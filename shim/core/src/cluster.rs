@@ -88,7 +88,8 @@ impl Cluster {
     }
 
     pub fn conf_get(&self, key: &str) -> Result<String> {
-        self.config.read().get(key).ok_or(Error::NotFound)
+        // As rados_conf_get: a known option's value or default; unknown options are ENOENT.
+        self.config.read().get_or_default(key).ok_or(Error::NotFound)
     }
 
     pub fn conf_read_file(&self, path: Option<&str>) -> Result<()> {
@@ -135,14 +136,31 @@ impl Cluster {
         Ok(self.backend()?.fsid())
     }
 
+    /// Creates a pool with the default properties (replication, placement groups) of this
+    /// client's configuration.
     pub fn pool_create(&self, name: &str) -> Result<PoolId> {
+        let props = crate::osdpool::PoolProps::defaults(&self.config());
+        self.pool_create_with(name, props)
+    }
+
+    /// Creates a pool with the given properties (`ceph osd pool create`).
+    pub fn pool_create_with(&self, name: &str, props: crate::osdpool::PoolProps) -> Result<PoolId> {
         check_pool_name(name)?;
-        Ok(self.backend()?.pool_create(name)?)
+        let b = self.backend()?;
+        let id = b.pool_create(name)?;
+        // The pool exists now; properties that fail to record read as Ceph's defaults.
+        if let Err(e) = crate::osdpool::init(&*b, id, props) {
+            tracing::warn!("pool {name}: recording its properties failed: {e}");
+        }
+        Ok(id)
     }
 
     pub fn pool_delete(&self, name: &str) -> Result<()> {
         check_pool_name(name)?;
-        Ok(self.backend()?.pool_remove(name)?)
+        let b = self.backend()?;
+        b.pool_remove(name)?;
+        let _ = crate::osdpool::bump_epoch(&*b);
+        Ok(())
     }
 
     pub fn pool_list(&self) -> Result<Vec<(PoolId, String)>> {

@@ -2,7 +2,8 @@
 //! sets, with Ceph's key normalisation (spaces, underscores and dashes in option names are the
 //! same only where Ceph says so: spaces and underscores) and `$cluster`/`$id`/`$name` expansion.
 //!
-//! Unknown options are stored, never refused: QEMU passes any `key=value` the user wrote.
+//! As in Ceph, only known options ([`crate::options`]) can be set; a configuration file may
+//! hold others, which are kept but not visible through `rados_conf_get`.
 //! The backend is chosen by `RBDSHIM_BACKEND` or the option `rbdshim_backend`.
 
 use crate::{Error, Result};
@@ -44,10 +45,7 @@ impl Config {
     pub fn new(cluster: Option<&str>, name: Option<&str>, full_name: bool) -> Result<Config> {
         let (entity_type, id) = match name {
             None | Some("") => ("client".to_string(), "admin".to_string()),
-            Some(n) if full_name => match n.split_once('.') {
-                Some((t, i)) if !t.is_empty() && !i.is_empty() => (t.to_string(), i.to_string()),
-                _ => return Err(Error::InvalidArgument("entity name must be TYPE.ID")),
-            },
+            Some(n) if full_name => entity_name(n)?,
             Some(n) => ("client".to_string(), n.to_string()),
         };
         let mut c = Config {
@@ -70,7 +68,7 @@ impl Config {
 
     pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
         let key = normalize_key(key);
-        if key.is_empty() || key.contains('-') && !key.starts_with("rbdshim") {
+        if !crate::options::is_known(&key) {
             return Err(Error::NotFound);
         }
         if BOOL_OPTIONS.contains(&key.as_str()) && parse_bool(value).is_none() {
@@ -165,8 +163,9 @@ impl Config {
         Ok(())
     }
 
-    /// Parses `--key value`, `--key=value`, `-c F`, `--id X`, `-n T.X`, `--cluster C`; returns
-    /// what it did not consume.
+    /// A command-line tool's arguments, as Ceph's tools take them: the identity and the
+    /// configuration file (`--id X`, `-n T.X`, `--cluster C`, `-c F`, read last), then the
+    /// configuration options as [`Config::parse_conf_argv`] does; returns what it did not consume.
     pub fn parse_argv(&mut self, args: &[String]) -> Result<Vec<String>> {
         let mut rest = Vec::new();
         let mut i = 0;
@@ -187,41 +186,31 @@ impl Config {
             match flag.as_str() {
                 "-c" | "--conf" => conf_file = Some(takes(&mut i)?),
                 "--id" | "--user" | "-i" => self.id = takes(&mut i)?,
-                "-n" | "--name" => {
-                    let n = takes(&mut i)?;
-                    let (t, id) = n.split_once('.').ok_or(Error::InvalidArgument("entity name must be TYPE.ID"))?;
-                    self.entity_type = t.to_string();
-                    self.id = id.to_string();
-                }
+                "-n" | "--name" => (self.entity_type, self.id) = entity_name(&takes(&mut i)?)?,
                 "--cluster" => self.cluster = takes(&mut i)?,
-                "-k" | "--keyring" => {
-                    let v = takes(&mut i)?;
-                    self.values.insert("keyring".into(), v);
-                }
-                "-m" | "--mon_host" | "--mon-host" => {
-                    let v = takes(&mut i)?;
-                    self.values.insert("mon_host".into(), v);
-                }
-                f if f.starts_with("--") && f.len() > 2 => {
-                    let key = f[2..].replace('-', "_");
-                    let v = takes(&mut i)?;
-                    self.values.insert(normalize_key(&key), v);
+                "--" => {
+                    rest.extend_from_slice(&args[i..]);
+                    break;
                 }
                 _ => rest.push(a.clone()),
             }
             i += 1;
         }
+        let rest = self.parse_conf_argv(&rest)?;
         if let Some(f) = conf_file {
             self.read_file(Some(&f))?;
         }
         Ok(rest)
     }
 
-    /// Reads CEPH_ARGS (or the named variable) as argv.
+    /// Reads CEPH_ARGS (or the named variable) as [`Config::parse_conf_argv`] does. As in
+    /// Ceph, it never fails: parsing stops at a bad option, and what came before it stays set.
     pub fn parse_env(&mut self, var: Option<&str>) -> Result<()> {
         let Ok(v) = std::env::var(var.unwrap_or("CEPH_ARGS")) else { return Ok(()) };
         let args: Vec<String> = v.split_whitespace().map(str::to_string).collect();
-        self.parse_argv(&args)?;
+        if let Err(e) = self.parse_conf_argv(&args) {
+            tracing::warn!("ignoring the rest of the environment's options: {e}");
+        }
         Ok(())
     }
 
@@ -238,6 +227,17 @@ impl Config {
             }
         }
         format!("file:{}", default_store_dir().display())
+    }
+}
+
+/// Splits an entity name `TYPE.ID` (the id may be empty, or hold dots), refusing types Ceph
+/// does not have.
+fn entity_name(n: &str) -> Result<(String, String)> {
+    match n.split_once('.') {
+        Some((t, id)) if ["auth", "mon", "osd", "mds", "mgr", "client"].contains(&t) => {
+            Ok((t.to_string(), id.to_string()))
+        }
+        _ => Err(Error::InvalidArgument("entity name must be TYPE.ID with a known type")),
     }
 }
 

@@ -58,15 +58,36 @@ impl ImageShared {
         let mut child_parts: Vec<DiffExtent> = Vec::new();
         for c in &changed {
             let base = c.objno << order;
+            // What the object held at the start: a removed object reports exactly that as
+            // zeroed, and gaps in an object that did not exist then are no change.
+            // (A clone's parent shows through where it had nothing: then the child's own
+            // records do not tell what the start held, and whole objects are reported.)
+            let before = match from {
+                Some(f) if !whole_object && h.snap(f)?.parent.is_none() => {
+                    Some(self.volume.data_extents(rbdshim_backend::View::Snap(f), c.objno)?).filter(|e| !e.is_empty())
+                }
+                _ => None,
+            };
+            if !c.exists && !whole_object {
+                if let Some(ext) = before.as_ref().filter(|e| !e.is_empty()) {
+                    for &(o, l) in ext {
+                        if let Some((s, n)) = clip(base + o, base + o + l) {
+                            child_parts.push(DiffExtent { off: s, len: n, exists: false });
+                        }
+                    }
+                    continue;
+                }
+            }
             if whole_object || !c.exists {
                 if let Some((s, l)) = clip(base, base + obj) {
                     child_parts.push(DiffExtent { off: s, len: l, exists: c.exists });
                 }
                 continue;
             }
+            let gaps = from.is_some();
             let mut cursor = base;
             for (o, l) in self.volume.data_extents(view, c.objno)? {
-                if from.is_some() && base + o > cursor {
+                if gaps && base + o > cursor {
                     if let Some((s, n)) = clip(cursor, base + o) {
                         child_parts.push(DiffExtent { off: s, len: n, exists: false });
                     }
@@ -76,7 +97,7 @@ impl ImageShared {
                 }
                 cursor = base + o + l;
             }
-            if from.is_some() && cursor < base + obj {
+            if gaps && cursor < base + obj {
                 if let Some((s, n)) = clip(cursor, base + obj) {
                     child_parts.push(DiffExtent { off: s, len: n, exists: false });
                 }

@@ -5,6 +5,8 @@ use std::fmt;
 #[derive(Debug)]
 pub enum Error {
     NotFound,
+    /// The object exists but not the attribute (ENODATA).
+    NoData,
     Exists,
     /// In use: open elsewhere, protected, has children, locked.
     Busy,
@@ -33,6 +35,12 @@ pub enum Error {
     BadHandle,
     Corrupt(String),
     Backend(rbdshim_backend::Error),
+    /// A failure explained in Ceph's own words (monitor commands, keyrings): the message is
+    /// what Ceph's tools show, the errno what they return.
+    Message {
+        errno: i32,
+        msg: String,
+    },
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -42,6 +50,7 @@ impl Error {
     pub fn errno(&self) -> i32 {
         match self {
             Error::NotFound => libc::ENOENT,
+            Error::NoData => libc::ENODATA,
             Error::Exists => libc::EEXIST,
             Error::Busy => libc::EBUSY,
             Error::NotEmpty => libc::ENOTEMPTY,
@@ -62,7 +71,13 @@ impl Error {
             Error::BadHandle => libc::EINVAL,
             Error::Corrupt(_) => libc::EIO,
             Error::Backend(e) => e.errno(),
+            Error::Message { errno, .. } => *errno,
         }
+    }
+
+    /// A failure with Ceph's message and errno (positive).
+    pub fn msg(errno: i32, msg: impl Into<String>) -> Error {
+        Error::Message { errno, msg: msg.into() }
     }
 }
 
@@ -72,6 +87,7 @@ impl fmt::Display for Error {
             Error::InvalidArgument(why) => write!(f, "invalid argument: {why}"),
             Error::Corrupt(why) => write!(f, "corrupt metadata: {why}"),
             Error::Backend(e) => write!(f, "{e}"),
+            Error::Message { msg, .. } => write!(f, "{msg}"),
             other => write!(f, "{}", std::io::Error::from_raw_os_error(other.errno())),
         }
     }
@@ -84,6 +100,7 @@ impl From<rbdshim_backend::Error> for Error {
         use rbdshim_backend::Error as B;
         match e {
             B::NotFound => Error::NotFound,
+            B::NoData => Error::NoData,
             B::Exists => Error::Exists,
             B::Busy => Error::Busy,
             B::NotEmpty => Error::NotEmpty,

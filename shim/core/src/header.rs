@@ -49,6 +49,10 @@ pub struct SnapRec {
     pub timestamp: Timestamp,
     pub protected: bool,
     pub parent: Option<ParentLink>,
+    /// Set when the snapshot sits in the trash namespace: removed by its user while clone-v2
+    /// children still read from it; holds the name it had. It goes with its last child.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trash_name: Option<String>,
 }
 
 /// An advisory lock (rbd_lock_exclusive / rbd_lock_shared).
@@ -87,6 +91,10 @@ pub struct Header {
     pub trash: Option<TrashRec>,
     #[serde(default)]
     pub snap_limit: Option<u64>,
+    /// The data pool given at creation (the DATA_POOL feature). Recorded and reported; the
+    /// data itself stays with the image in its own pool's store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_pool: Option<PoolId>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]

@@ -40,6 +40,8 @@ pub struct ImageShared {
     pub(crate) open_writers: AtomicUsize,
     /// Set by rbd_lock_acquire: the lock is kept even when others ask for it.
     pub(crate) lock_pinned: AtomicBool,
+    /// Which client (cluster handle) of this process owns the exclusive lock; 0: none.
+    pub(crate) owner_client: AtomicU64,
 }
 
 impl ImageShared {
@@ -67,6 +69,7 @@ impl ImageShared {
             parent: Mutex::new(None),
             open_writers: AtomicUsize::new(0),
             lock_pinned: AtomicBool::new(false),
+            owner_client: AtomicU64::new(0),
         });
         map.retain(|_, w| w.strong_count() > 0);
         map.insert(key, Arc::downgrade(&shared));
@@ -183,22 +186,13 @@ impl Image {
     }
 
     pub fn open_by_id(ioctx: &IoCtx, id: &str, snap: Option<&str>, read_only: bool) -> Result<Image> {
-        Image::open_inner(ioctx, id, snap, read_only, false)
-    }
-
-    /// Opens an image read-only even if it sits in the trash (for statistics).
-    pub(crate) fn open_even_trashed(ioctx: &IoCtx, id: &str) -> Result<Image> {
-        Image::open_inner(ioctx, id, None, true, true)
-    }
-
-    fn open_inner(ioctx: &IoCtx, id: &str, snap: Option<&str>, read_only: bool, trashed_ok: bool) -> Result<Image> {
         if id.is_empty() {
             return Err(Error::InvalidArgument("empty image id"));
         }
         let loc = ioctx.checked_loc()?;
         let sh = ImageShared::get(ioctx.backend(), &loc, id)?;
         let h = sh.header()?;
-        if h.trash.is_some() && !trashed_ok {
+        if h.trash.is_some() {
             return Err(Error::NotFound);
         }
         let snap_id = match snap {
@@ -232,6 +226,16 @@ impl Image {
         Ok(())
     }
 
+    /// For metadata changes (snapshots and their protection): refused on a handle opened
+    /// read-only or at a snapshot, but not on one merely switched to a snapshot, as in librbd.
+    pub(crate) fn check_mutable(&self) -> Result<()> {
+        self.check_open()?;
+        if self.read_only {
+            return Err(Error::ReadOnly);
+        }
+        Ok(())
+    }
+
     pub(crate) fn check_writable(&self) -> Result<()> {
         self.check_open()?;
         if self.read_only || self.snap.read().is_some() {
@@ -252,9 +256,17 @@ impl Image {
         if !self.read_only && self.sh.open_writers.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.sh.lock_pinned.store(false, Ordering::Release);
             crate::lock::release(&self.sh);
+        } else if self.sh.owner_client.load(Ordering::Acquire) == self.client() {
+            // Another handle keeps writing here; a lock this client pinned is free again.
+            self.sh.lock_pinned.store(false, Ordering::Release);
         }
         self.watch.lock().take();
         flushed.map_err(Error::from)
+    }
+
+    /// This handle's client: its cluster handle's instance id.
+    pub(crate) fn client(&self) -> u64 {
+        self.ioctx.cluster().instance_id()
     }
 
     pub fn is_closed(&self) -> bool {
@@ -337,7 +349,9 @@ impl Image {
         Ok(self.header()?.op_features)
     }
 
-    /// Enables or disables mutable features, with librbd's dependency rules.
+    /// Enables or disables mutable features, with librbd's rules: object-map and fast-diff
+    /// change together, a feature already in the requested state is -EINVAL, object-map needs
+    /// exclusive-lock, and enabling them marks them invalid until rebuilt (as librbd does).
     pub fn update_features(&self, mask: u64, enable: bool) -> Result<()> {
         use crate::features::*;
         self.check_writable()?;
@@ -352,30 +366,53 @@ impl Image {
             return Err(Error::NotSupported);
         }
         self.sh.update_header(|h| {
-            let mut f = h.features;
-            if enable {
-                f |= mask;
-                if mask & FAST_DIFF != 0 {
-                    f |= OBJECT_MAP;
-                }
-            } else {
-                f &= !mask;
-                if mask & OBJECT_MAP != 0 {
-                    f &= !FAST_DIFF;
-                }
-                if mask & EXCLUSIVE_LOCK != 0 {
-                    f &= !(OBJECT_MAP | FAST_DIFF);
-                }
+            let mut mask = mask;
+            let (set_om, set_fd) = (mask & OBJECT_MAP != 0, mask & FAST_DIFF != 0);
+            let (has_om, has_fd) = (h.features & OBJECT_MAP != 0, h.features & FAST_DIFF != 0);
+            if (enable && ((set_om && !has_fd) || (set_fd && !has_om))) || (!enable && set_om && has_fd) {
+                mask |= OBJECT_MAP | FAST_DIFF;
             }
+            if mask == 0 {
+                return Err(Error::InvalidArgument("update requires at least one feature"));
+            }
+            if enable && mask & h.features != 0 {
+                return Err(Error::InvalidArgument("one or more requested features are already enabled"));
+            }
+            if !enable && mask & !h.features != 0 {
+                return Err(Error::InvalidArgument("one or more requested features are already disabled"));
+            }
+            let f = if enable { h.features | mask } else { h.features & !mask };
             if f & OBJECT_MAP != 0 && f & EXCLUSIVE_LOCK == 0 {
                 return Err(Error::InvalidArgument("object-map requires exclusive-lock"));
             }
-            if f & FAST_DIFF != 0 && f & OBJECT_MAP == 0 {
-                return Err(Error::InvalidArgument("fast-diff requires object-map"));
+            if enable && mask & OBJECT_MAP != 0 {
+                h.flags |= FLAG_OBJECT_MAP_INVALID | FLAG_FAST_DIFF_INVALID;
+            }
+            if !enable && mask & OBJECT_MAP != 0 {
+                h.flags &= !(FLAG_OBJECT_MAP_INVALID | FLAG_FAST_DIFF_INVALID);
             }
             h.features = f;
             Ok(())
         })
+    }
+
+    /// rbd_rebuild_object_map: object records are always in step with the data here, so this
+    /// only clears the invalid flags (it needs the object-map feature, as in librbd).
+    pub fn rebuild_object_map(&self) -> Result<()> {
+        use crate::features::*;
+        self.check_writable()?;
+        self.sh.update_header(|h| {
+            if h.features & OBJECT_MAP == 0 {
+                return Err(Error::InvalidArgument("object-map is not enabled"));
+            }
+            h.flags &= !(FLAG_OBJECT_MAP_INVALID | FLAG_FAST_DIFF_INVALID);
+            Ok(())
+        })
+    }
+
+    /// rbd_get_data_pool_id: the data pool given at creation, else the image's own pool.
+    pub fn data_pool_id(&self) -> Result<i64> {
+        Ok(self.header()?.data_pool.unwrap_or(self.ioctx.pool_id()))
     }
 
     pub fn stripe_unit(&self) -> Result<u64> {
@@ -403,6 +440,9 @@ impl Image {
     }
 
     pub fn metadata_set(&self, key: &str, value: &str) -> Result<()> {
+        if let Some(opt) = key.strip_prefix(crate::pool::CONF_PREFIX) {
+            crate::rbdconfig::check(opt, value)?;
+        }
         self.check_writable()?;
         if key.is_empty() {
             return Err(Error::InvalidArgument("empty metadata key"));

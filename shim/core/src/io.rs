@@ -165,7 +165,7 @@ impl Image {
     pub fn write(&self, off: u64, data: &[u8]) -> Result<usize> {
         self.check_writable()?;
         let sh: &Arc<ImageShared> = &self.sh;
-        with_lock(sh, || {
+        with_lock(sh, self.client(), || {
             let h = sh.header()?;
             let n = clip(off, data.len() as u64, h.size)? as usize;
             if n > 0 {
@@ -178,7 +178,7 @@ impl Image {
     pub fn discard(&self, off: u64, len: u64) -> Result<u64> {
         self.check_writable()?;
         let sh = &self.sh;
-        with_lock(sh, || {
+        with_lock(sh, self.client(), || {
             let h = sh.header()?;
             let n = clip(off, len, h.size)?;
             if n > 0 {
@@ -194,7 +194,7 @@ impl Image {
         self.check_writable()?;
         if thick {
             let sh = &self.sh;
-            return with_lock(sh, || {
+            return with_lock(sh, self.client(), || {
                 let h = sh.header()?;
                 let n = clip(off, len, h.size)?;
                 let zeros = vec![0u8; (n.min(1 << 22)) as usize];
@@ -247,7 +247,7 @@ impl Image {
         }
         let mut buf = vec![0u8; sparse_size as usize];
         for blocks in by_obj.values() {
-            with_lock_quiesced(&self.sh, || {
+            with_lock_quiesced(&self.sh, self.client(), || {
                 let h = self.sh.header()?;
                 let mut zero = Vec::new();
                 for &b in blocks {

@@ -13,16 +13,19 @@ pub struct IoCtx {
     pool: PoolId,
     pool_name: String,
     ns: Arc<RwLock<String>>,
+    /// Asynchronous object requests in flight, for rados_aio_flush.
+    pending: Arc<crate::aio::Tracker>,
 }
 
 impl IoCtx {
     pub(crate) fn new(cluster: Arc<Cluster>, backend: Arc<dyn Backend>, pool: PoolId, pool_name: String) -> Self {
-        IoCtx { cluster, backend, pool, pool_name, ns: Arc::new(RwLock::new(String::new())) }
+        IoCtx { cluster, backend, pool, pool_name, ns: Arc::new(RwLock::new(String::new())), pending: Arc::default() }
     }
 
-    /// A copy with its own namespace setting (what librbd does when it opens a parent).
+    /// A copy with its own namespace setting (what librbd does when it opens a parent) and its
+    /// own asynchronous requests.
     pub fn duplicate(&self) -> IoCtx {
-        IoCtx { ns: Arc::new(RwLock::new(self.ns.read().clone())), ..self.clone() }
+        IoCtx { ns: Arc::new(RwLock::new(self.ns.read().clone())), pending: Arc::default(), ..self.clone() }
     }
 
     pub fn cluster(&self) -> &Arc<Cluster> {
@@ -65,6 +68,18 @@ impl IoCtx {
 
     pub fn objects(&self) -> &dyn ObjectStore {
         self.backend.objects()
+    }
+
+    /// Runs an asynchronous object request (`job` returns its value or -errno) for `comp`,
+    /// counted until complete for [`IoCtx::aio_flush`].
+    pub fn aio_run(&self, comp: Arc<crate::Completion>, job: Box<dyn FnOnce() -> i64 + Send>) -> Result<()> {
+        crate::aio::run_tracked(&self.pending, comp, job)
+    }
+
+    /// Waits until every request submitted so far through [`IoCtx::aio_run`] (on this context or
+    /// its clones) is complete: rados_aio_flush.
+    pub fn aio_flush(&self) {
+        self.pending.drain()
     }
 
     pub fn pool_used(&self) -> Result<u64> {

@@ -11,6 +11,7 @@
 //! and lock keeper restart in a child process.
 
 pub mod aio;
+pub mod auth;
 pub mod clone;
 pub mod cluster;
 pub mod config;
@@ -18,6 +19,7 @@ mod copy;
 pub mod diff;
 mod error;
 pub mod features;
+pub mod formatter;
 pub mod fsck;
 pub mod header;
 pub mod image;
@@ -28,7 +30,10 @@ pub mod manage;
 pub mod monitor;
 pub mod naming;
 pub mod objlock;
+pub mod options;
+pub mod osdpool;
 pub mod pool;
+pub mod rbdconfig;
 mod rmw;
 pub mod snapshot;
 pub mod stream;

@@ -100,6 +100,7 @@ pub(crate) fn release(sh: &ImageShared) {
         return;
     }
     sh.volume.set_cached(false);
+    sh.owner_client.store(0, Ordering::Release);
     if let Err(e) = sh.coord.unlock() {
         tracing::warn!(image = %sh.id, "releasing the exclusive lock failed: {e}");
     }
@@ -116,8 +117,24 @@ fn yield_to_requester(sh: &ImageShared) {
     }
 }
 
-/// Runs `f` with the IO gate held shared and the exclusive lock held by this process.
-pub(crate) fn with_lock<T>(sh: &Arc<ImageShared>, f: impl FnOnce() -> Result<T>) -> Result<T> {
+/// Within the process, the lock belongs to one client (cluster handle) at a time: a write moves
+/// it to the writing client, as librbd hands the lock to whoever writes, unless its owner
+/// pinned it with rbd_lock_acquire; then other clients get -EROFS, as from librbd.
+fn claim(sh: &ImageShared, client: u64) -> Result<()> {
+    let owner = sh.owner_client.load(Ordering::Acquire);
+    if owner == client {
+        return Ok(());
+    }
+    if owner != 0 && sh.lock_pinned.load(Ordering::Acquire) {
+        return Err(Error::ReadOnly);
+    }
+    sh.owner_client.store(client, Ordering::Release);
+    Ok(())
+}
+
+/// Runs `f` for `client` with the IO gate held shared and the exclusive lock held by this
+/// process.
+pub(crate) fn with_lock<T>(sh: &Arc<ImageShared>, client: u64, f: impl FnOnce() -> Result<T>) -> Result<T> {
     let mut fresh = false;
     loop {
         {
@@ -125,6 +142,7 @@ pub(crate) fn with_lock<T>(sh: &Arc<ImageShared>, f: impl FnOnce() -> Result<T>)
             let mine = sh.coord.is_locked_here();
             let asked = !fresh && !sh.lock_pinned.load(Ordering::Acquire) && sh.coord.release_requested();
             if mine && !asked {
+                claim(sh, client)?;
                 return f();
             }
         }
@@ -139,7 +157,7 @@ pub(crate) fn with_lock<T>(sh: &Arc<ImageShared>, f: impl FnOnce() -> Result<T>)
 
 /// Runs `f` with no request in flight in this process and the exclusive lock held: for
 /// operations that change the snapshot context or rewrite data wholesale.
-pub(crate) fn with_lock_quiesced<T>(sh: &Arc<ImageShared>, f: impl FnOnce() -> Result<T>) -> Result<T> {
+pub(crate) fn with_lock_quiesced<T>(sh: &Arc<ImageShared>, client: u64, f: impl FnOnce() -> Result<T>) -> Result<T> {
     acquire(sh)?;
     let _g = sh.gate.write();
     if !sh.coord.is_locked_here() {
@@ -148,6 +166,7 @@ pub(crate) fn with_lock_quiesced<T>(sh: &Arc<ImageShared>, f: impl FnOnce() -> R
         sh.volume.set_cached(true);
         keeper_register(sh);
     }
+    claim(sh, client)?;
     f()
 }
 
@@ -226,16 +245,21 @@ impl Image {
     pub fn lock_acquire(&self, mode: LockMode) -> Result<()> {
         self.check_writable()?;
         if mode != LockMode::Exclusive {
-            return Err(Error::InvalidArgument("only exclusive mode is supported"));
+            return Err(Error::NotSupported);
+        }
+        if self.header()?.features & crate::features::EXCLUSIVE_LOCK == 0 {
+            return Err(Error::InvalidArgument("the image has no exclusive-lock feature"));
         }
         acquire(&self.sh)?;
+        let _g = self.sh.gate.read();
+        claim(&self.sh, self.client())?;
         self.sh.lock_pinned.store(true, Ordering::Release);
         Ok(())
     }
 
     pub fn lock_release(&self) -> Result<()> {
         self.check_open()?;
-        if !self.sh.coord.is_locked_here() {
+        if !self.sh.coord.is_locked_here() || self.sh.owner_client.load(Ordering::Acquire) != self.client() {
             return Err(Error::InvalidArgument("lock not held"));
         }
         self.sh.lock_pinned.store(false, Ordering::Release);
@@ -245,15 +269,38 @@ impl Image {
 
     pub fn is_exclusive_lock_owner(&self) -> Result<bool> {
         self.check_open()?;
-        Ok(self.sh.coord.is_locked_here())
+        Ok(self.sh.coord.is_locked_here() && self.sh.owner_client.load(Ordering::Acquire) == self.client())
     }
 
     pub fn lock_owners(&self) -> Result<Vec<LockOwner>> {
         self.check_open()?;
-        if self.sh.coord.is_locked_anywhere()? {
-            let owner = if self.sh.coord.is_locked_here() { self.client_name() } else { "client.other".to_string() };
+        if self.sh.coord.is_locked_here() {
+            let owner = format!("client.{}", self.sh.owner_client.load(Ordering::Acquire));
             return Ok(vec![LockOwner { mode: LockMode::Exclusive, owner }]);
         }
+        if self.sh.coord.is_locked_anywhere()? {
+            return Ok(vec![LockOwner { mode: LockMode::Exclusive, owner: "client.other".to_string() }]);
+        }
         Ok(Vec::new())
+    }
+
+    /// rbd_lock_break: takes the managed lock away from `owner` (a client of this process; the
+    /// lock of another process is held by a live process and cannot be taken: -EBUSY).
+    pub fn lock_break(&self, mode: LockMode, owner: &str) -> Result<()> {
+        self.check_writable()?;
+        if mode != LockMode::Exclusive {
+            return Err(Error::NotSupported);
+        }
+        let owners = self.lock_owners()?;
+        let Some(o) = owners.first() else { return Err(Error::NotFound) };
+        if o.owner != owner {
+            return Err(Error::Busy);
+        }
+        if !self.sh.coord.is_locked_here() {
+            return Err(Error::Busy);
+        }
+        self.sh.lock_pinned.store(false, Ordering::Release);
+        release(&self.sh);
+        Ok(())
     }
 }

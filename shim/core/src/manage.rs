@@ -10,7 +10,7 @@ use crate::image::update_other_header;
 use crate::ioctx::IoCtx;
 use crate::naming::{check_image_name, check_namespace_name, new_image_id};
 use crate::{Error, Result};
-use rbdshim_backend::{Backend, Loc, PutMode, VolumeSpec};
+use rbdshim_backend::{Backend, Loc, PoolId, PutMode, VolumeSpec};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -73,8 +73,8 @@ fn resolve_options(ioctx: &IoCtx, opts: &CreateOptions) -> Result<(u8, u64, u64,
     } else if opts.features.map(|f| f & features::STRIPINGV2 == 0).unwrap_or(true) {
         feats &= !features::STRIPINGV2;
     }
-    if opts.data_pool.as_deref().map(|p| !p.is_empty()).unwrap_or(false) {
-        return Err(Error::NotSupported);
+    if opts.data_pool.as_deref().is_some_and(|p| !p.is_empty()) {
+        feats |= features::DATA_POOL;
     }
     Ok((order, feats, unit, count))
 }
@@ -109,13 +109,24 @@ fn new_header(id: &str, name: &str, size: u64, order: u8, feats: u64, unit: u64,
         lock_exclusive: false,
         trash: None,
         snap_limit: None,
+        data_pool: None,
     }
 }
 
 /// Creates an image and returns its id.
 pub fn create(ioctx: &IoCtx, name: &str, size: u64, opts: &CreateOptions) -> Result<String> {
     let (order, feats, unit, count) = resolve_options(ioctx, opts)?;
-    create_with(ioctx, name, new_header("", name, size, order, feats, unit, count))
+    let mut header = new_header("", name, size, order, feats, unit, count);
+    header.data_pool = data_pool_id(ioctx, opts)?;
+    create_with(ioctx, name, header)
+}
+
+/// The id of the data pool asked for (-ENOENT if there is no such pool).
+pub(crate) fn data_pool_id(ioctx: &IoCtx, opts: &CreateOptions) -> Result<Option<PoolId>> {
+    match opts.data_pool.as_deref().filter(|p| !p.is_empty()) {
+        Some(p) => Ok(Some(ioctx.cluster().pool_lookup(p)?)),
+        None => Ok(None),
+    }
 }
 
 /// Writes volume, header and name for a prepared header (id filled in here).
@@ -214,6 +225,10 @@ pub(crate) fn unlink_child(backend: &dyn Backend, pool: i64, ns: &str, pid: &str
     let ploc = Loc::new(pool, ns);
     let _ = update_other_header(backend, &ploc, pid, |ph| {
         ph.children.retain(|c| !(c.pool == child_loc.pool && c.ns == child_loc.ns && c.image_id == child_id));
+        // A snapshot in the trash goes with its last child; its data is reclaimed by the
+        // parent's next snapshot removal.
+        let children = ph.children.clone();
+        ph.snaps.retain(|s| s.trash_name.is_none() || children.iter().any(|c| c.snap_id == s.id));
         Ok(())
     });
 }

@@ -1,16 +1,39 @@
-//! Answers to the monitor commands clients send (`rados_mon_command`, `ceph ...`), shaped as
-//! Ceph 16.2 shapes them, from what the store knows. One implementation for the Python module,
-//! the C library and the CLI.
+//! Answers to the monitor commands clients send (`rados_mon_command`, the Python module's
+//! `mon_command`, the `ceph` tool), shaped as Ceph 16.2 shapes them, from what the store knows.
+//! One implementation for all front ends.
+//!
+//! A command is Ceph's JSON: `{"prefix": "osd pool get", "pool": "rbd", "var": "size",
+//! "format": "json"}`. The reply is Ceph's triple: a status (0 or -errno), the output buffer
+//! (JSON or XML when a format is asked for, else Ceph's plain text) and a status string (the
+//! message Ceph's tool prints on stderr, "pool 'x' created", "unrecognized pool 'x'").
+
+mod auth;
+mod df;
+mod pools;
+mod status;
+mod text;
+
+pub use pools::{get_vars as pool_get_vars, set_vars as pool_set_vars};
 
 use crate::cluster::Cluster;
+use crate::formatter::Format;
 use crate::{Error, Result};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
 
 /// The one monitor this store presents (mon.rbdshim).
 pub const MON_NAME: &str = "rbdshim";
+/// The Ceph release this store answers as.
+pub const CEPH_VERSION: &str = "16.2.15";
+
+/// "ceph version 16.2.15 (rbdshim-0.1.0) pacific (stable)": Ceph's version line, with rbdshim
+/// where Ceph puts its git hash.
+pub fn version_line() -> String {
+    format!("ceph version {CEPH_VERSION} (rbdshim-{}) pacific (stable)", env!("CARGO_PKG_VERSION"))
+}
 
 /// rados_ping_monitor: the monitor's reply to a ping, as JSON text; -ENOENT for another mon.
-pub fn ping(cluster: &std::sync::Arc<Cluster>, mon_id: &str) -> Result<String> {
+pub fn ping(cluster: &Arc<Cluster>, mon_id: &str) -> Result<String> {
     if mon_id != MON_NAME {
         return Err(Error::NotFound);
     }
@@ -27,74 +50,163 @@ pub fn ping(cluster: &std::sync::Arc<Cluster>, mon_id: &str) -> Result<String> {
     Ok(reply.to_string())
 }
 
-/// Runs a JSON command; returns (output, status string). Unknown commands are -EINVAL.
-pub fn command(cluster: &std::sync::Arc<Cluster>, cmd: &str) -> Result<(Vec<u8>, String)> {
-    let v: Value = serde_json::from_str(cmd).map_err(|_| Error::InvalidArgument("command is not JSON"))?;
-    let prefix = v.get("prefix").and_then(Value::as_str).ok_or(Error::InvalidArgument("command without prefix"))?;
-    let fsid = cluster.fsid()?;
-    let out = match prefix {
-        "df" => {
-            let u = cluster.usage()?;
-            let mut pools = Vec::new();
-            for (id, name) in cluster.pool_list()? {
-                let used = cluster.ioctx(&name)?.pool_used()?;
-                pools.push(json!({
-                    "name": name,
-                    "id": id,
-                    "stats": {
-                        "stored": used,
-                        "objects": 0,
-                        "kb_used": used.div_ceil(1024),
-                        "bytes_used": used,
-                        "percent_used": if u.total_bytes > 0 { used as f64 / u.total_bytes as f64 } else { 0.0 },
-                        "max_avail": u.avail_bytes,
-                    }
-                }));
+/// A monitor's reply: status (0 or a negative errno), output buffer, status string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub ret: i32,
+    pub outbuf: Vec<u8>,
+    pub outs: String,
+}
+
+/// rados_mon_command: runs the JSON command `cmd` with input `inbuf` (`ceph ... -i FILE`).
+/// Failures come back in the reply, with Ceph's message as the status string.
+pub fn mon_command(cluster: &Arc<Cluster>, cmd: &str, inbuf: &[u8]) -> Reply {
+    match run(cluster, cmd, inbuf) {
+        Ok((outbuf, outs)) => Reply { ret: 0, outbuf, outs },
+        Err(e) => Reply { ret: -e.errno(), outbuf: Vec::new(), outs: e.to_string() },
+    }
+}
+
+/// Runs a JSON command; returns (output, status string), or the failure with Ceph's message
+/// (an [`Error::Message`] for the failures Ceph explains). Unknown commands are -EINVAL.
+pub fn command(cluster: &Arc<Cluster>, cmd: &str) -> Result<(Vec<u8>, String)> {
+    run(cluster, cmd, &[])
+}
+
+/// The parsed command and what handlers need from it.
+pub(crate) struct Cmd<'a> {
+    pub cluster: &'a Arc<Cluster>,
+    args: Map<String, Value>,
+    pub fmt: Format,
+    pub inbuf: &'a [u8],
+}
+
+/// What a handler answers: output buffer and status string.
+pub(crate) type Answer = (Vec<u8>, String);
+
+impl Cmd<'_> {
+    /// A string argument (the first one if a list was given).
+    pub fn str(&self, k: &str) -> Option<&str> {
+        match self.args.get(k)? {
+            Value::String(s) => Some(s),
+            Value::Array(a) => a.first().and_then(Value::as_str),
+            _ => None,
+        }
+    }
+
+    /// A required string argument.
+    pub fn req(&self, k: &str) -> Result<&str> {
+        self.str(k).ok_or_else(|| Error::msg(libc::EINVAL, format!("missing required parameter {k}")))
+    }
+
+    /// An integer argument, given as a number or as text.
+    pub fn int(&self, k: &str) -> Result<Option<i64>> {
+        match self.args.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) => {
+                n.as_i64().map(Some).ok_or_else(|| Error::msg(libc::EINVAL, format!("{k}: {n} is not an integer")))
             }
-            json!({
-                "stats": {
-                    "total_bytes": u.total_bytes,
-                    "total_avail_bytes": u.avail_bytes,
-                    "total_used_bytes": u.used_bytes,
-                    "total_used_raw_bytes": u.used_bytes,
-                    "total_used_raw_ratio": if u.total_bytes > 0 { u.used_bytes as f64 / u.total_bytes as f64 } else { 0.0 },
-                    "num_osds": 1,
-                    "num_per_pool_osds": 1,
-                    "num_per_pool_omap_osds": 1,
-                },
-                "stats_by_class": {},
-                "pools": pools,
-            })
+            Some(Value::String(s)) => s
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| Error::msg(libc::EINVAL, format!("{k}: '{s}' doesn't represent an int"))),
+            Some(other) => Err(Error::msg(libc::EINVAL, format!("{k}: {other} is not an integer"))),
         }
-        "osd pool get-quota" => {
-            let name = v.get("pool").and_then(Value::as_str).ok_or(Error::InvalidArgument("pool missing"))?;
-            let id = cluster.pool_lookup(name)?;
-            json!({"pool_name": name, "pool_id": id, "quota_max_objects": 0, "quota_max_bytes": 0})
+    }
+
+    /// A floating-point argument, given as a number or as text.
+    pub fn float(&self, k: &str) -> Result<Option<f64>> {
+        match self.args.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) => Ok(n.as_f64()),
+            Some(Value::String(s)) => s
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| Error::msg(libc::EINVAL, format!("{k}: '{s}' doesn't represent a float"))),
+            Some(other) => Err(Error::msg(libc::EINVAL, format!("{k}: {other} is not a number"))),
         }
-        "osd lspools" => Value::Array(
-            cluster.pool_list()?.into_iter().map(|(id, name)| json!({"poolnum": id, "poolname": name})).collect(),
-        ),
-        "osd pool ls" => Value::Array(cluster.pool_list()?.into_iter().map(|(_, n)| json!(n)).collect()),
-        "mon dump" => json!({
-            "epoch": 1,
-            "fsid": fsid,
-            "min_mon_release_name": "pacific",
-            "mons": [{
-                "rank": 0,
-                "name": MON_NAME,
-                "public_addrs": {"addrvec": [{"type": "v1", "addr": "127.0.0.1:6789", "nonce": 0}]},
-                "addr": "127.0.0.1:6789/0",
-                "public_addr": "127.0.0.1:6789/0",
-            }],
-            "quorum": [0],
-        }),
-        "fsid" => json!({"fsid": fsid}),
-        "status" | "health" => json!({
-            "fsid": fsid,
-            "health": {"status": "HEALTH_OK", "checks": {}},
-            "quorum_names": [MON_NAME],
-        }),
-        _ => return Err(Error::InvalidArgument("command not known")),
-    };
-    Ok((serde_json::to_vec(&out)?, String::new()))
+    }
+
+    /// A flag (`--yes-i-really-mean-it`), given as true or "true".
+    pub fn flag(&self, k: &str) -> bool {
+        match self.args.get(k) {
+            Some(Value::Bool(b)) => *b,
+            Some(Value::String(s)) => s == "true" || s == "--yes-i-really-mean-it" || s.starts_with("--yes-i-really"),
+            _ => false,
+        }
+    }
+
+    /// A list of strings (`caps`), given as a list or as one string.
+    pub fn strs(&self, k: &str) -> Vec<String> {
+        match self.args.get(k) {
+            Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+            Some(Value::String(s)) => vec![s.clone()],
+            _ => Vec::new(),
+        }
+    }
+
+    /// Output in the asked format: `v` for JSON and XML (`root` and `item` name the XML
+    /// elements), `plain` otherwise.
+    pub fn out(&self, v: &Value, root: &str, item: &str, plain: impl FnOnce() -> String) -> Vec<u8> {
+        match self.fmt {
+            Format::Plain => plain().into_bytes(),
+            f => f.render(v, root, item).into_bytes(),
+        }
+    }
+
+    /// Output of commands whose plain form is pretty JSON in Ceph (`application get`, `versions`).
+    pub fn out_json_default(&self, v: &Value, root: &str, item: &str) -> Vec<u8> {
+        let f = if self.fmt == Format::Plain { Format::JsonPretty } else { self.fmt };
+        f.render(v, root, item).into_bytes()
+    }
+}
+
+fn run(cluster: &Arc<Cluster>, cmd: &str, inbuf: &[u8]) -> Result<Answer> {
+    let v: Value = serde_json::from_str(cmd).map_err(|_| Error::msg(libc::EINVAL, "command is not JSON"))?;
+    let Value::Object(args) = v else { return Err(Error::msg(libc::EINVAL, "command is not a JSON object")) };
+    let prefix = args
+        .get("prefix")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Error::msg(libc::EINVAL, "command without prefix"))?
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    // Ceph falls back to plain text for a format it does not know.
+    let fmt = Format::parse(args.get("format").and_then(Value::as_str)).unwrap_or(Format::Plain);
+    let c = Cmd { cluster, args, fmt, inbuf };
+    match prefix.as_str() {
+        "status" => status::status(&c),
+        "health" => status::health(&c),
+        "fsid" => status::fsid(&c),
+        "version" => status::version(&c),
+        "versions" => status::versions(&c),
+        "mon dump" => status::mon_dump(&c),
+        "df" => df::df(&c),
+        "osd lspools" => pools::lspools(&c),
+        "osd pool ls" => pools::ls(&c),
+        "osd pool create" => pools::create(&c),
+        "osd pool rm" | "osd pool delete" => pools::delete(&c),
+        "osd pool get" => pools::get(&c),
+        "osd pool set" => pools::set(&c),
+        "osd pool get-quota" => pools::get_quota(&c),
+        "osd pool set-quota" => pools::set_quota(&c),
+        "osd pool application enable" => pools::application_enable(&c),
+        "osd pool application disable" => pools::application_disable(&c),
+        "osd pool application get" => pools::application_get(&c),
+        "osd pool application set" => pools::application_set(&c),
+        "osd pool application rm" => pools::application_rm(&c),
+        "auth ls" | "auth list" => auth::ls(&c),
+        "auth get" => auth::get(&c),
+        "auth get-key" | "auth print-key" | "auth print_key" => auth::get_key(&c),
+        "auth export" => auth::export(&c),
+        "auth get-or-create" => auth::get_or_create(&c, false),
+        "auth get-or-create-key" => auth::get_or_create(&c, true),
+        "auth add" => auth::add(&c),
+        "auth caps" => auth::caps(&c),
+        "auth rm" | "auth del" => auth::rm(&c),
+        "auth import" => auth::import(&c),
+        _ => Err(Error::msg(libc::EINVAL, "command not known")),
+    }
 }

@@ -60,3 +60,8 @@ mod tests {
         assert_eq!(new_image_id().len(), 12);
     }
 }
+
+/// The name a snapshot takes in the trash namespace (its old name becomes free).
+pub fn new_snap_trash_name() -> String {
+    format!("trash-{}", new_image_id())
+}

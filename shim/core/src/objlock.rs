@@ -85,7 +85,11 @@ impl IoCtx {
     /// Takes lock `name` on object `oid` (creating the object, as cls_lock does).
     pub fn object_lock(&self, oid: &str, name: &str, req: &LockRequest<'_>) -> Result<()> {
         check_name(name)?;
-        let loc = self.checked_loc()?;
+        if req.flags & !(LOCK_FLAG_MAY_RENEW | LOCK_FLAG_MUST_RENEW) != 0 {
+            return Err(Error::InvalidArgument("unknown lock flags"));
+        }
+        // Object namespaces need no creation (rbd's namespaces are another thing).
+        let loc = self.loc();
         let me = self.client_entity();
         let addr = self.cluster().client_addr();
         let expires_ms = req
@@ -134,7 +138,7 @@ impl IoCtx {
     /// Removes any client's lock (-ENOENT if there is no such locker).
     pub fn object_break_lock(&self, oid: &str, name: &str, client: &str, cookie: &str) -> Result<()> {
         check_name(name)?;
-        let loc = self.checked_loc()?;
+        let loc = self.loc();
         // Unlocking never creates the object.
         self.objects().stat(&loc, oid)?;
         self.objects()
@@ -153,13 +157,10 @@ impl IoCtx {
     /// (exclusive, tag, lockers) of lock `name`; -ENOENT if the object does not exist.
     pub fn object_list_lockers(&self, oid: &str, name: &str) -> Result<(bool, String, Vec<ObjectLocker>)> {
         check_name(name)?;
-        let loc = self.checked_loc()?;
+        let loc = self.loc();
         let raw = match self.objects().xattr_get(&loc, oid, &xattr_name(name)) {
             Ok(r) => Some(r),
-            Err(BError::NotFound) => {
-                self.objects().stat(&loc, oid)?;
-                None
-            }
+            Err(BError::NoData) => None,
             Err(e) => return Err(e.into()),
         };
         let st = decode(raw.as_deref())?;

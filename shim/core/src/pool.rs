@@ -3,7 +3,7 @@
 
 use crate::ioctx::IoCtx;
 use crate::manage::{self, read_header};
-use crate::{Error, Image, Result};
+use crate::{Error, Result};
 use rbdshim_backend::PutMode;
 
 const PREFIX: &str = "poolmeta/";
@@ -17,12 +17,6 @@ fn check_key(key: &str) -> Result<()> {
     if key.len() > 4096 {
         return Err(Error::NameTooLong);
     }
-    // A config override must name an rbd option, as librbd validates it.
-    if let Some(opt) = key.strip_prefix(CONF_PREFIX) {
-        if !opt.starts_with("rbd_") || opt.len() == "rbd_".len() {
-            return Err(Error::InvalidArgument("not an rbd configuration option"));
-        }
-    }
     Ok(())
 }
 
@@ -35,6 +29,10 @@ pub fn metadata_get(io: &IoCtx, key: &str) -> Result<String> {
 
 pub fn metadata_set(io: &IoCtx, key: &str, value: &str) -> Result<()> {
     check_key(key)?;
+    // A config override must name an rbd option and carry a valid value, as librbd checks.
+    if let Some(opt) = key.strip_prefix(CONF_PREFIX) {
+        crate::rbdconfig::check(opt, value)?;
+    }
     let loc = io.checked_loc()?;
     Ok(io.backend().record_put(&loc, &format!("{PREFIX}{key}"), value.as_bytes(), PutMode::Upsert)?)
 }
@@ -84,9 +82,9 @@ pub struct PoolStats {
     pub trash_snap_count: u64,
 }
 
-/// Counts images and trashed images of the ioctx's namespace: sizes, bytes in use (whole
-/// objects, as with fast-diff) and snapshots. Costs one header read per image plus the
-/// object records of each, never its data.
+/// Counts images and trashed images of the ioctx's namespace, as librbd does: provisioned
+/// bytes are the head sizes, max provisioned adds every snapshot's size. One header read per
+/// image, never its data.
 pub fn stats(io: &IoCtx) -> Result<PoolStats> {
     let loc = io.checked_loc()?;
     let mut st = PoolStats::default();
@@ -94,15 +92,6 @@ pub fn stats(io: &IoCtx) -> Result<PoolStats> {
         let h = match read_header(&**io.backend(), &loc, id) {
             Ok(h) => h,
             // Removed while we were counting.
-            Err(Error::NotFound) => return Ok(()),
-            Err(e) => return Err(e),
-        };
-        let used = match Image::open_even_trashed(io, id) {
-            Ok(img) => {
-                let used = img.du(None);
-                img.close()?;
-                used?
-            }
             Err(Error::NotFound) => return Ok(()),
             Err(e) => return Err(e),
         };
@@ -122,7 +111,7 @@ pub fn stats(io: &IoCtx) -> Result<PoolStats> {
             )
         };
         *count += 1;
-        *prov += used;
+        *prov += h.size;
         *max += h.size + h.snaps.iter().map(|s| s.size).sum::<u64>();
         *snaps += h.snaps.len() as u64;
         Ok(())

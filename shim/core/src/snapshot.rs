@@ -20,20 +20,29 @@ pub struct SnapInfo {
     pub name: String,
     pub timestamp: Timestamp,
     pub protected: bool,
+    /// In the trash namespace, with the name it had (see [`SnapRec::trash_name`]).
+    pub trash_name: Option<String>,
 }
 
 impl From<&SnapRec> for SnapInfo {
     fn from(s: &SnapRec) -> Self {
-        SnapInfo { id: s.id, size: s.size, name: s.name.clone(), timestamp: s.timestamp, protected: s.protected }
+        SnapInfo {
+            id: s.id,
+            size: s.size,
+            name: s.name.clone(),
+            timestamp: s.timestamp,
+            protected: s.protected,
+            trash_name: s.trash_name.clone(),
+        }
     }
 }
 
 impl Image {
     pub fn snap_create(&self, name: &str) -> Result<SnapId> {
         check_snap_name(name)?;
-        self.check_writable()?;
+        self.check_mutable()?;
         let sh = &self.sh;
-        with_lock_quiesced(sh, || {
+        with_lock_quiesced(sh, self.client(), || {
             let id = sh.update_header(|h| {
                 if h.snaps.iter().any(|s| s.name == name) {
                     return Err(Error::Exists);
@@ -51,6 +60,7 @@ impl Image {
                     timestamp: Timestamp::now(),
                     protected: false,
                     parent: h.parent.clone(),
+                    trash_name: None,
                 };
                 h.snaps.push(rec);
                 Ok(h.snap_seq)
@@ -86,25 +96,35 @@ impl Image {
     /// Removes a snapshot: -EBUSY while protected (or cloned), and reclaims what only it needed.
     pub fn snap_remove(&self, name: &str) -> Result<()> {
         check_snap_name(name)?;
-        self.check_writable()?;
+        self.check_mutable()?;
         let id = self.snap_id(name)?;
         self.snap_remove_by_id(id)
     }
 
     pub fn snap_remove_by_id(&self, id: SnapId) -> Result<()> {
-        self.check_writable()?;
+        self.check_mutable()?;
         let sh = &self.sh;
-        with_lock_quiesced(sh, || {
+        with_lock_quiesced(sh, self.client(), || {
             let h = sh.update_header(|h| {
                 let s = h.snap(id)?;
-                if s.protected || h.children.iter().any(|c| c.snap_id == id) {
+                if s.protected {
                     return Err(Error::Busy);
+                }
+                if h.children.iter().any(|c| c.snap_id == id) {
+                    // Clone-v2 children still read from it: into the trash namespace, as
+                    // librbd does; it goes with the last child.
+                    let s = h.snaps.iter_mut().find(|s| s.id == id).ok_or(Error::NotFound)?;
+                    if s.trash_name.is_some() {
+                        return Err(Error::Busy);
+                    }
+                    s.trash_name = Some(std::mem::replace(&mut s.name, crate::naming::new_snap_trash_name()));
+                    return Ok(None);
                 }
                 let parent = s.parent.clone();
                 h.snaps.retain(|s| s.id != id);
-                Ok((h.clone(), parent))
+                Ok(Some((h.clone(), parent)))
             });
-            let (h, parent) = h?;
+            let Some((h, parent)) = h? else { return Ok(()) };
             if let Some(p) = parent {
                 // The parent link may now be unused by this image altogether.
                 let still = h.parent.as_ref().map(|q| q.image_id == p.image_id).unwrap_or(false)
@@ -121,7 +141,7 @@ impl Image {
     pub fn snap_rename(&self, src: &str, dst: &str) -> Result<()> {
         check_snap_name(src)?;
         check_snap_name(dst)?;
-        self.check_writable()?;
+        self.check_mutable()?;
         self.sh.update_header(|h| {
             if h.snaps.iter().any(|s| s.name == dst) {
                 return Err(Error::Exists);
@@ -137,7 +157,7 @@ impl Image {
         check_snap_name(name)?;
         self.check_writable()?;
         let sh = &self.sh;
-        with_lock_quiesced(sh, || {
+        with_lock_quiesced(sh, self.client(), || {
             let h = sh.header()?;
             let snap = h.snap_by_name(name)?.clone();
             sh.volume.rollback(&h.snapc(), snap.id, snap.size)?;
@@ -156,7 +176,7 @@ impl Image {
 
     pub fn snap_protect(&self, name: &str) -> Result<()> {
         check_snap_name(name)?;
-        self.check_writable()?;
+        self.check_mutable()?;
         self.sh.update_header(|h| {
             if h.features & features::LAYERING == 0 {
                 return Err(Error::NoSys);
@@ -173,7 +193,7 @@ impl Image {
     /// -EINVAL if not protected, -EBUSY while clones of it exist.
     pub fn snap_unprotect(&self, name: &str) -> Result<()> {
         check_snap_name(name)?;
-        self.check_writable()?;
+        self.check_mutable()?;
         let h = self.header()?;
         let id = h.snap_by_name(name)?.id;
         let backend = self.sh.backend.clone();
@@ -205,8 +225,12 @@ impl Image {
     }
 
     pub fn snap_set_limit(&self, limit: u64) -> Result<()> {
-        self.check_writable()?;
+        self.check_mutable()?;
         self.sh.update_header(|h| {
+            // cls_rbd refuses a limit below the snapshots already taken.
+            if limit != u64::MAX && (h.snaps.len() as u64) > limit {
+                return Err(Error::Range);
+            }
             h.snap_limit = if limit == u64::MAX { None } else { Some(limit) };
             Ok(())
         })
@@ -243,7 +267,7 @@ impl Image {
             return Err(Error::InvalidArgument("size beyond the store's maximum"));
         }
         let sh = &self.sh;
-        with_lock_quiesced(sh, || {
+        with_lock_quiesced(sh, self.client(), || {
             let h = sh.header()?;
             if size < h.size {
                 sh.volume.truncate(&h.snapc(), size)?;

@@ -41,7 +41,7 @@ fn pool_stats_count_images_snapshots_and_trash() {
     let st = pool::stats(&e.io).unwrap();
     assert_eq!(st.image_count, 1);
     assert_eq!(st.image_snap_count, 1);
-    assert_eq!(st.image_provisioned_bytes, 4 << 20, "one whole object in use");
+    assert_eq!(st.image_provisioned_bytes, 8 << 20, "the head's size");
     assert_eq!(st.image_max_provisioned_bytes, 16 << 20, "head and snapshot, 8 MiB each");
     assert_eq!((st.trash_count, st.trash_max_provisioned_bytes, st.trash_snap_count), (1, 4 << 20, 0));
 }
@@ -119,4 +119,13 @@ fn object_locks_follow_cls_lock() {
     other.object_lock("o", "L", &req(x, "c", "")).unwrap();
     assert_eq!(errno(e.io.object_unlock("missing", "L", "c")), libc::ENOENT);
     assert_eq!(errno(e.io.object_lock("o", "", &req(x, "c", ""))), libc::EINVAL);
+    // Flags other than MAY_RENEW and MUST_RENEW are refused, before anything changes.
+    let odd = LockRequest { flags: 4, ..req(x, "new", "") };
+    assert_eq!(errno(e.io.object_lock("fresh", "L", &odd)), libc::EINVAL);
+    assert!(e.io.objects().stat(&e.io.loc(), "fresh").is_err(), "not created");
+    // Object namespaces need no creation: locks work in any.
+    e.io.set_namespace(Some("not-an-rbd-namespace"));
+    e.io.object_lock("o", "L", &req(x, "c", "")).unwrap();
+    assert_eq!(e.io.object_list_lockers("o", "L").unwrap().2.len(), 1);
+    e.io.object_unlock("o", "L", "c").unwrap();
 }

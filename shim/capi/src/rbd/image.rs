@@ -338,7 +338,7 @@ pub unsafe extern "C" fn rbd_is_exclusive_lock_owner(image: rbd_image_t, v: *mut
 pub unsafe extern "C" fn rbd_get_data_pool_id(image: rbd_image_t) -> i64 {
     guard("rbd_get_data_pool_id", || {
         // SAFETY: handle from the caller.
-        Ok(unsafe { img(image)? }.ioctx().pool_id())
+        unsafe { img(image)? }.data_pool_id()
     })
 }
 

@@ -2,6 +2,7 @@
 //! encryption (not supported yet).
 
 use super::image::{img, io};
+use super::snapshot::progress_done;
 use crate::ffi::*;
 use crate::types::*;
 use libc::{c_char, c_int, c_void, size_t, ssize_t};
@@ -497,4 +498,58 @@ pub unsafe extern "C" fn rbd_encryption_load(
         unsafe { img(image)? };
         Err(Error::NotSupported)
     })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn rbd_lock_break(
+    image: rbd_image_t,
+    lock_mode: rbd_lock_mode_t,
+    lock_owner: *const c_char,
+) -> c_int {
+    guard("rbd_lock_break", || {
+        // SAFETY: handle and string from the caller.
+        let (i, owner) = unsafe { (img(image)?, cstr(lock_owner)?) };
+        let mode = match lock_mode {
+            RBD_LOCK_MODE_EXCLUSIVE => LockMode::Exclusive,
+            RBD_LOCK_MODE_SHARED => LockMode::Shared,
+            _ => return Err(Error::InvalidArgument("unknown lock mode")),
+        };
+        i.lock_break(mode, owner)?;
+        Ok(0)
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn rbd_rebuild_object_map(
+    image: rbd_image_t,
+    cb: librbd_progress_fn_t,
+    cbdata: *mut c_void,
+) -> c_int {
+    let r = guard("rbd_rebuild_object_map", || {
+        // SAFETY: handle from the caller.
+        unsafe { img(image)? }.rebuild_object_map()?;
+        Ok(0)
+    });
+    progress_done(r, cb, cbdata)
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn rbd_sparsify(image: rbd_image_t, sparse_size: size_t) -> c_int {
+    guard("rbd_sparsify", || {
+        // SAFETY: handle from the caller.
+        unsafe { img(image)? }.sparsify(sparse_size as u64)?;
+        Ok(0)
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn rbd_sparsify_with_progress(
+    image: rbd_image_t,
+    sparse_size: size_t,
+    cb: librbd_progress_fn_t,
+    cbdata: *mut c_void,
+) -> c_int {
+    // SAFETY: forwarded.
+    let r = unsafe { rbd_sparsify(image, sparse_size) };
+    progress_done(r, cb, cbdata)
 }

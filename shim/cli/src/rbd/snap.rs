@@ -110,11 +110,13 @@ fn done<T>(mut p: Progress, r: rbdshim_core::Result<T>, what: &str) -> CliResult
 
 pub fn run(cx: &mut Ctx0, cmd: SnapCmd) -> CliResult<()> {
     match cmd {
-        SnapCmd::Ls { loc, fmt, all: _, spec } => {
+        SnapCmd::Ls { loc, fmt, all, spec } => {
             let out = output(&fmt)?;
             let s = cx.spec(&loc, spec.as_deref(), Snap::None)?;
             let img = cx.open(&s, true)?;
-            let snaps = img.snap_list().ctx(|| "rbd: failed to list snapshots".into())?;
+            let mut snaps = img.snap_list().ctx(|| "rbd: failed to list snapshots".into())?;
+            // Snapshots in the trash namespace only with --all, as rbd shows them.
+            snaps.retain(|sn| all || sn.trash_name.is_none());
             let _ = img.close();
             if out.is_plain() {
                 if snaps.is_empty() {
@@ -182,7 +184,8 @@ pub fn run(cx: &mut Ctx0, cmd: SnapCmd) -> CliResult<()> {
         SnapCmd::Purge { loc, no_progress, spec } => {
             let s = cx.spec(&loc, spec.as_deref(), Snap::None)?;
             let img = cx.open(&s, false)?;
-            let snaps = img.snap_list().ctx(|| "rbd: failed to list snapshots".into())?;
+            let mut snaps = img.snap_list().ctx(|| "rbd: failed to list snapshots".into())?;
+            snaps.retain(|sn| sn.trash_name.is_none());
             let protected: Vec<&str> = snaps.iter().filter(|x| x.protected).map(|x| x.name.as_str()).collect();
             let mut p = Progress::new("Removing all snapshots", no_progress);
             let total = snaps.len() as u64;

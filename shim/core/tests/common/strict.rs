@@ -146,6 +146,21 @@ impl Backend for Strict {
     fn record_lock(&self, loc: &Loc, key: &str) -> Result<Box<dyn RecordGuard>> {
         self.inner.record_lock(loc, key)
     }
+    fn cluster_record_get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        self.inner.cluster_record_get(key)
+    }
+    fn cluster_record_put(&self, key: &str, value: &[u8], mode: PutMode) -> Result<()> {
+        self.inner.cluster_record_put(key, value, mode)
+    }
+    fn cluster_record_delete(&self, key: &str) -> Result<()> {
+        self.inner.cluster_record_delete(key)
+    }
+    fn cluster_record_list(&self, prefix: &str) -> Result<Vec<String>> {
+        self.inner.cluster_record_list(prefix)
+    }
+    fn cluster_record_lock(&self, key: &str) -> Result<Box<dyn RecordGuard>> {
+        self.inner.cluster_record_lock(key)
+    }
     fn volume_create(&self, loc: &Loc, id: &str, spec: VolumeSpec) -> Result<()> {
         if spec.size < MIN || !spec.size.is_multiple_of(STEP) {
             return Err(Error::InvalidArgument("LENGTH_NOT_SUPPORT"));
