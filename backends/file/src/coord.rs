@@ -20,7 +20,7 @@ use rbdshim_backend::{Coordinator, Error, Result, WatchGuard, WatcherInfo};
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -75,17 +75,16 @@ impl Drop for Page {
     }
 }
 
-struct LockState {
-    /// pid that took the lock (0 = not held). A forked child sees a different pid.
-    owner_pid: u32,
-    requests_seen: u64,
-}
-
 pub struct FileCoordinator {
     dir: PathBuf,
     lock_file: File,
     page: Page,
-    state: Mutex<LockState>,
+    /// pid that took the lock (0 = not held). A forked child sees a different pid. Atomics, not
+    /// a mutex: a background thread checks them every few milliseconds, and a mutex it held at
+    /// fork() would stay locked forever in the child. Changes of the lock are serialised by
+    /// the caller (the core's IO gate).
+    owner_pid: AtomicU32,
+    requests_seen: AtomicU64,
     watches: Arc<Mutex<HashMap<String, (u32, File, WatcherInfo)>>>,
 }
 
@@ -99,7 +98,8 @@ impl FileCoordinator {
             dir: dir.to_path_buf(),
             lock_file,
             page,
-            state: Mutex::new(LockState { owner_pid: 0, requests_seen: 0 }),
+            owner_pid: AtomicU32::new(0),
+            requests_seen: AtomicU64::new(0),
             watches: Arc::new(Mutex::new(HashMap::new())),
         })
     }
@@ -111,13 +111,13 @@ impl FileCoordinator {
 
 impl Coordinator for FileCoordinator {
     fn try_lock(&self) -> Result<bool> {
-        let mut st = self.state.lock();
-        if st.owner_pid == std::process::id() {
+        let me = std::process::id();
+        if self.owner_pid.load(Ordering::SeqCst) == me {
             return Ok(true);
         }
         if fsutil::posix_lock(&self.lock_file, false)? {
-            st.owner_pid = std::process::id();
-            st.requests_seen = self.requests().load(Ordering::SeqCst);
+            self.requests_seen.store(self.requests().load(Ordering::SeqCst), Ordering::SeqCst);
+            self.owner_pid.store(me, Ordering::SeqCst);
             return Ok(true);
         }
         Ok(false)
@@ -148,21 +148,19 @@ impl Coordinator for FileCoordinator {
     }
 
     fn unlock(&self) -> Result<()> {
-        let mut st = self.state.lock();
-        if st.owner_pid == std::process::id() {
+        if self.owner_pid.load(Ordering::SeqCst) == std::process::id() {
             fsutil::posix_unlock(&self.lock_file)?;
         }
-        st.owner_pid = 0;
+        self.owner_pid.store(0, Ordering::SeqCst);
         Ok(())
     }
 
     fn is_locked_here(&self) -> bool {
-        self.state.lock().owner_pid == std::process::id()
+        self.owner_pid.load(Ordering::SeqCst) == std::process::id()
     }
 
     fn release_requested(&self) -> bool {
-        let st = self.state.lock();
-        st.owner_pid == std::process::id() && self.requests().load(Ordering::SeqCst) != st.requests_seen
+        self.is_locked_here() && self.requests().load(Ordering::SeqCst) != self.requests_seen.load(Ordering::SeqCst)
     }
 
     fn is_locked_anywhere(&self) -> Result<bool> {

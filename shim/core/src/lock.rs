@@ -26,17 +26,25 @@ struct Keeper {
 }
 
 static KEEPER: Lazy<Mutex<Keeper>> = Lazy::new(|| Mutex::new(Keeper { pid: 0, held: Vec::new() }));
+/// The keeper holds it shared for a whole tick; fork() takes it exclusively, so no child is
+/// born while the keeper is half-way through handing a lock over (holding an image's IO
+/// gate or a store's lock), which would leave those locked forever in the child.
+static FORK_GUARD: Lazy<parking_lot::RwLock<()>> = Lazy::new(|| parking_lot::RwLock::new(()));
 static ATFORK: std::sync::Once = std::sync::Once::new();
 
 // The keeper thread takes KEEPER every tick; a fork() at that instant would leave the child
 // with a mutex nobody will release. Holding it across fork() rules that out.
 extern "C" fn before_fork() {
+    std::mem::forget(FORK_GUARD.write());
     std::mem::forget(KEEPER.lock());
 }
 
 extern "C" fn after_fork() {
-    // SAFETY: before_fork() locked KEEPER in this thread and leaked the guard.
-    unsafe { KEEPER.force_unlock() };
+    // SAFETY: before_fork() locked both in this thread and leaked the guards.
+    unsafe {
+        KEEPER.force_unlock();
+        FORK_GUARD.force_unlock_write();
+    }
 }
 
 fn keeper_register(sh: &Arc<ImageShared>) {
@@ -62,6 +70,7 @@ fn keeper_loop() {
     let me = std::process::id();
     loop {
         std::thread::sleep(KEEPER_TICK);
+        let _tick = FORK_GUARD.read();
         let held: Vec<Arc<ImageShared>> = {
             let mut k = KEEPER.lock();
             if k.pid != me {
