@@ -2,132 +2,42 @@
 //! --pretty-format) shaped as Ceph's formatters shape them.
 
 use crate::{CliError, CliResult};
+use rbdshim_core::formatter::Format;
 use serde_json::Value;
 use std::io::Write;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Plain,
-    Json,
-    Xml,
-}
-
+/// rbd's --format (plain, json, xml) and --pretty-format, over the core's formatter.
 #[derive(Debug, Clone, Copy)]
 pub struct Output {
-    pub format: Format,
-    pub pretty: bool,
+    format: Format,
 }
 
 impl Output {
     pub fn parse(format: Option<&str>, pretty: bool) -> CliResult<Output> {
-        let format = match format.unwrap_or("plain") {
-            "plain" => Format::Plain,
-            "json" => Format::Json,
-            "xml" => Format::Xml,
-            other => {
+        let format = match (format.unwrap_or("plain"), pretty) {
+            ("plain", _) => Format::Plain,
+            ("json", false) => Format::Json,
+            ("json", true) => Format::JsonPretty,
+            ("xml", false) => Format::Xml,
+            ("xml", true) => Format::XmlPretty,
+            (other, _) => {
                 return Err(CliError::usage(format!("rbd: --format chosen: {other} is not one of plain, json, or xml")))
             }
         };
-        Ok(Output { format, pretty })
+        Ok(Output { format })
     }
 
     pub fn is_plain(&self) -> bool {
-        self.format == Format::Plain
+        self.format.is_plain()
     }
 
     /// Prints `v` as JSON or XML; `root` names the XML document element and `item` each
     /// element of an array (Ceph's formatters name sections explicitly).
     pub fn emit(&self, v: &Value, root: &str, item: &str) -> CliResult<()> {
-        let mut s = String::new();
-        match self.format {
-            Format::Json | Format::Plain => json(&mut s, v, self.pretty, 0),
-            Format::Xml => xml(&mut s, root, v, item, self.pretty, 0),
-        }
-        s.push('\n');
         let mut out = std::io::stdout().lock();
-        out.write_all(s.as_bytes())?;
+        out.write_all(self.format.render(v, root, item).as_bytes())?;
         Ok(())
     }
-}
-
-fn indent(s: &mut String, pretty: bool, level: usize) {
-    if pretty {
-        s.push('\n');
-        s.push_str(&"    ".repeat(level));
-    }
-}
-
-/// Ceph's JSON formatter: compact without spaces, or four-space indents when pretty.
-pub fn json(s: &mut String, v: &Value, pretty: bool, level: usize) {
-    match v {
-        Value::Array(a) => {
-            s.push('[');
-            for (i, x) in a.iter().enumerate() {
-                if i > 0 {
-                    s.push(',');
-                }
-                indent(s, pretty, level + 1);
-                json(s, x, pretty, level + 1);
-            }
-            if !a.is_empty() {
-                indent(s, pretty, level);
-            }
-            s.push(']');
-        }
-        Value::Object(o) => {
-            s.push('{');
-            for (i, (k, x)) in o.iter().enumerate() {
-                if i > 0 {
-                    s.push(',');
-                }
-                indent(s, pretty, level + 1);
-                s.push_str(&Value::String(k.clone()).to_string());
-                s.push(':');
-                if pretty {
-                    s.push(' ');
-                }
-                json(s, x, pretty, level + 1);
-            }
-            if !o.is_empty() {
-                indent(s, pretty, level);
-            }
-            s.push('}');
-        }
-        other => s.push_str(&other.to_string()),
-    }
-}
-
-fn escape(t: &str) -> String {
-    t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-fn xml(s: &mut String, name: &str, v: &Value, item: &str, pretty: bool, level: usize) {
-    if level > 0 {
-        indent(s, pretty, level);
-    }
-    s.push_str(&format!("<{name}>"));
-    match v {
-        Value::Array(a) => {
-            for x in a {
-                xml(s, item, x, item, pretty, level + 1);
-            }
-            if !a.is_empty() {
-                indent(s, pretty, level);
-            }
-        }
-        Value::Object(o) => {
-            for (k, x) in o {
-                xml(s, k, x, k, pretty, level + 1);
-            }
-            if !o.is_empty() {
-                indent(s, pretty, level);
-            }
-        }
-        Value::String(t) => s.push_str(&escape(t)),
-        Value::Null => {}
-        other => s.push_str(&other.to_string()),
-    }
-    s.push_str(&format!("</{name}>"));
 }
 
 /// A plain-text table with Ceph's TextTable look: upper-case headers, columns separated by
@@ -200,25 +110,6 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn json_compact_and_pretty() {
-        let v = json!({"a": [1, "x"], "b": {}});
-        let mut s = String::new();
-        json(&mut s, &v, false, 0);
-        assert_eq!(s, r#"{"a":[1,"x"],"b":{}}"#);
-        let mut s = String::new();
-        json(&mut s, &v, true, 0);
-        assert_eq!(s, "{\n    \"a\": [\n        1,\n        \"x\"\n    ],\n    \"b\": {}\n}");
-    }
-
-    #[test]
-    fn xml_names_sections() {
-        let mut s = String::new();
-        xml(&mut s, "images", &json!(["a", "b<"]), "name", false, 0);
-        assert_eq!(s, "<images><name>a</name><name>b&lt;</name></images>");
-    }
 
     #[test]
     fn tables_align() {

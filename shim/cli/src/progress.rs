@@ -37,3 +37,19 @@ impl Progress {
         }
     }
 }
+
+impl Progress {
+    /// Ends the work: "done." on success, "failed." and `what` with the errno otherwise.
+    pub fn end<T>(mut self, r: rbdshim_core::Result<T>, what: &str) -> crate::CliResult<T> {
+        match r {
+            Ok(v) => {
+                self.finish();
+                Ok(v)
+            }
+            Err(e) => {
+                self.fail();
+                Err(crate::CliError::new(what, e.errno()))
+            }
+        }
+    }
+}

@@ -447,7 +447,12 @@ fn export_import_and_diff_chains_reproduce_images() {
     assert_eq!(s.read_all("vms", "backup@a"), s.read_all("rbd", "src@a"));
     // Incrementals with discards, zeroed ranges and resizes.
     let steps: Vec<(&str, Box<dyn Fn(&Image)>)> = vec![
-        ("b", Box::new(|i: &Image| drop(i.discard(0, 1 << 20).unwrap()))),
+        (
+            "b",
+            Box::new(|i: &Image| {
+                i.discard(0, 1 << 20).unwrap();
+            }),
+        ),
         (
             "c",
             Box::new(|i: &Image| {

@@ -345,7 +345,7 @@ pub fn cp(
     let dio = cx.ioctx(&d.pool, &d.ns)?;
     let (what, fail) =
         if deep { ("Image deep copy", "rbd: deep copy failed") } else { ("Image copy", "rbd: copy failed") };
-    let mut p = Progress::new(what, no_progress);
+    let p = Progress::new(what, no_progress);
     let r = if deep { img.deep_copy_to(&dio, &d.image, &opts) } else { img.copy_to(&dio, &d.image, &opts) };
     let r = r.and_then(|_| {
         if deep && flatten {
@@ -358,16 +358,7 @@ pub fn cp(
         Ok(())
     });
     let _ = img.close();
-    match r {
-        Ok(()) => {
-            p.finish();
-            Ok(())
-        }
-        Err(e) => {
-            p.fail();
-            Err(CliError::new(fail, e.errno()))
-        }
-    }
+    p.end(r, fail)
 }
 
 pub fn resize(
@@ -386,18 +377,8 @@ pub fn resize(
         let _ = img.close();
         return Err(CliError::usage("rbd: shrinking an image is only allowed with the --allow-shrink flag"));
     }
-    let mut p = Progress::new("Resizing image", no_progress);
-    let r = img.resize(size).and_then(|_| img.close());
-    match r {
-        Ok(()) => {
-            p.finish();
-            Ok(())
-        }
-        Err(e) => {
-            p.fail();
-            Err(CliError::new("rbd: resize error", e.errno()))
-        }
-    }
+    let p = Progress::new("Resizing image", no_progress);
+    p.end(img.resize(size).and_then(|_| img.close()), "rbd: resize error")
 }
 
 pub fn clone(
@@ -421,18 +402,8 @@ pub fn clone(
 pub fn flatten(cx: &mut Ctx0, loc: &Loc, no_progress: bool, spec: Option<&str>) -> CliResult<()> {
     let s = cx.spec(loc, spec, Snap::None)?;
     let img = cx.open(&s, false)?;
-    let mut p = Progress::new("Image flatten", no_progress);
-    let r = img.flatten().and_then(|_| img.close());
-    match r {
-        Ok(()) => {
-            p.finish();
-            Ok(())
-        }
-        Err(e) => {
-            p.fail();
-            Err(CliError::new("rbd: flatten error", e.errno()))
-        }
-    }
+    let p = Progress::new("Image flatten", no_progress);
+    p.end(img.flatten().and_then(|_| img.close()), "rbd: flatten error")
 }
 
 fn child_json(c: &rbdshim_core::clone::ChildInfo) -> Value {

@@ -95,19 +95,6 @@ pub enum SnapCmd {
     },
 }
 
-fn done<T>(mut p: Progress, r: rbdshim_core::Result<T>, what: &str) -> CliResult<T> {
-    match r {
-        Ok(v) => {
-            p.finish();
-            Ok(v)
-        }
-        Err(e) => {
-            p.fail();
-            Err(CliError::new(what, e.errno()))
-        }
-    }
-}
-
 pub fn run(cx: &mut Ctx0, cmd: SnapCmd) -> CliResult<()> {
     match cmd {
         SnapCmd::Ls { loc, fmt, all, spec } => {
@@ -157,7 +144,7 @@ pub fn run(cx: &mut Ctx0, cmd: SnapCmd) -> CliResult<()> {
             let name = s.snap.unwrap_or_default();
             let p = Progress::new("Creating snap", no_progress);
             let r = img.snap_create(&name).and_then(|_| img.close());
-            done(p, r.map(|_| ()), "rbd: failed to create snapshot")
+            p.end(r.map(|_| ()), "rbd: failed to create snapshot")
         }
         SnapCmd::Rm { loc, snap_id, no_progress, force, spec } => {
             let snap_rule = if snap_id.is_some() { Snap::None } else { Snap::Required };
@@ -179,7 +166,7 @@ pub fn run(cx: &mut Ctx0, cmd: SnapCmd) -> CliResult<()> {
             }
             let p = Progress::new("Removing snap", no_progress);
             let r = img.snap_remove(&name).and_then(|_| img.close());
-            done(p, r, "rbd: failed to remove snapshot")
+            p.end(r, "rbd: failed to remove snapshot")
         }
         SnapCmd::Purge { loc, no_progress, spec } => {
             let s = cx.spec(&loc, spec.as_deref(), Snap::None)?;
@@ -216,7 +203,7 @@ pub fn run(cx: &mut Ctx0, cmd: SnapCmd) -> CliResult<()> {
             let img = cx.open(&super::ImageSpec { snap: None, ..s.clone() }, false)?;
             let p = Progress::new("Rolling back to snapshot", no_progress);
             let r = img.snap_rollback(s.snap.as_deref().unwrap_or("")).and_then(|_| img.close());
-            done(p, r, "rbd: rollback failed")
+            p.end(r, "rbd: rollback failed")
         }
         SnapCmd::Protect { loc, spec } => {
             let s = cx.spec(&loc, spec.as_deref(), Snap::Required)?;

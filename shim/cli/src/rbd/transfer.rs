@@ -31,19 +31,6 @@ fn open_in(path: &str, what: &str) -> CliResult<(Box<dyn Read>, Option<u64>)> {
     Ok((Box::new(f), len))
 }
 
-fn finish(mut p: Progress, r: rbdshim_core::Result<()>, what: &str) -> CliResult<()> {
-    match r {
-        Ok(()) => {
-            p.finish();
-            Ok(())
-        }
-        Err(e) => {
-            p.fail();
-            Err(CliError::new(what, e.errno()))
-        }
-    }
-}
-
 fn format_arg(n: Option<u32>) -> CliResult<Format> {
     match n.unwrap_or(1) {
         1 => Ok(Format::V1),
@@ -68,7 +55,7 @@ pub fn export(
     let mut p = Progress::new("Exporting image", no_progress);
     let r = stream::export_image(&img, format, out, &mut |d, t| p.update(d, t));
     let _ = img.close();
-    finish(p, r, "rbd: export error")
+    p.end(r, "rbd: export error")
 }
 
 pub struct ImportArgs {
@@ -116,7 +103,7 @@ pub fn import(cx: &mut Ctx0, a: ImportArgs) -> CliResult<()> {
     let opts = ImportOptions { format, create, size_hint: len, sparse_size };
     let mut p = Progress::new("Importing image", a.no_progress);
     let r = stream::import_image(&io, &d.image, input, &opts, &mut |d, t| p.update(d, t));
-    finish(p, r, "rbd: import failed")
+    p.end(r, "rbd: import failed")
 }
 
 pub fn export_diff(
@@ -135,7 +122,7 @@ pub fn export_diff(
     let mut p = Progress::new("Exporting image", no_progress);
     let r = stream::export_diff(&img, from_snap, whole_object, Format::V1, out, &mut |d, t| p.update(d, t));
     let _ = img.close();
-    finish(p, r, "rbd: export-diff error")
+    p.end(r, "rbd: export-diff error")
 }
 
 pub fn import_diff(
@@ -157,7 +144,7 @@ pub fn import_diff(
             eprintln!("rbd: import-diff: {e}");
         }
     }
-    finish(p, r, "rbd: import-diff failed")
+    p.end(r, "rbd: import-diff failed")
 }
 
 pub fn merge_diff(first: Option<&str>, second: Option<&str>, out: Option<&str>, no_progress: bool) -> CliResult<()> {
@@ -176,5 +163,5 @@ pub fn merge_diff(first: Option<&str>, second: Option<&str>, out: Option<&str>, 
         eprintln!("rbd: merge-diff: {e}");
     }
     p.update(1, 1);
-    finish(p, r, "rbd: merge-diff error")
+    p.end(r, "rbd: merge-diff error")
 }
