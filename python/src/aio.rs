@@ -5,6 +5,7 @@ use crate::{ok, R};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use rbdshim_core::{Completion, IoCtx};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// An asynchronous request's completion.
@@ -32,9 +33,34 @@ pub(crate) fn py_completion(cb: Option<PyObject>, data: Option<Arc<slot::Slot>>)
     completion_with(cb, data, false)
 }
 
+/// Set by the interpreter's exit hook (`quiesce`): from then on completion callbacks are not
+/// run. A thread that asks for the GIL while Python finalizes is ended with pthread_exit, and
+/// that forced unwind through Rust frames would abort the process.
+static EXITING: AtomicBool = AtomicBool::new(false);
+/// Callbacks running (or waiting for the GIL) right now.
+static IN_CALLBACK: AtomicUsize = AtomicUsize::new(0);
+
+/// Called at interpreter exit: lets running callbacks finish and stops later ones.
+#[pyfunction]
+pub(crate) fn quiesce(py: Python<'_>) {
+    EXITING.store(true, Ordering::SeqCst);
+    py.allow_threads(|| {
+        while IN_CALLBACK.load(Ordering::SeqCst) > 0 {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    });
+}
+
 fn completion_with(cb: Option<PyObject>, data: Option<Arc<slot::Slot>>, rados: bool) -> Arc<Completion> {
     let callback: Option<rbdshim_core::aio::Callback> = cb.map(|cb| {
         Box::new(move |ret: i64| {
+            // Counted before the flag is read, so quiesce() either sees this callback or it
+            // sees the flag.
+            IN_CALLBACK.fetch_add(1, Ordering::SeqCst);
+            if EXITING.load(Ordering::SeqCst) {
+                IN_CALLBACK.fetch_sub(1, Ordering::SeqCst);
+                return;
+            }
             Python::with_gil(|py| {
                 let payload = data.as_ref().and_then(|d| d.take()).filter(|_| ret >= 0);
                 let arg: PyObject = match payload {
@@ -44,7 +70,8 @@ fn completion_with(cb: Option<PyObject>, data: Option<Arc<slot::Slot>>, rados: b
                 if let Err(e) = cb.call1(py, (ret, arg)) {
                     e.print(py);
                 }
-            })
+            });
+            IN_CALLBACK.fetch_sub(1, Ordering::SeqCst);
         }) as rbdshim_core::aio::Callback
     });
     if rados {

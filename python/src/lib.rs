@@ -56,5 +56,6 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(manage::pool_metadata_list, m)?)?;
     m.add_function(wrap_pyfunction!(manage::pool_stats, m)?)?;
     m.add_function(wrap_pyfunction!(manage::config_list, m)?)?;
+    m.add_function(wrap_pyfunction!(aio::quiesce, m)?)?;
     Ok(())
 }

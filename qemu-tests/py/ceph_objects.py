@@ -62,7 +62,55 @@ def main():
                 raise AssertionError("read a removed object")
             except rados.ObjectNotFound:
                 pass
+    transactions_and_namespaces()
+    configuration()
     print("ceph python objects ok")
+
+
+def transactions_and_namespaces():
+    """Write operations apply all their steps or none; xattr and namespace rules of an OSD."""
+    with rados.Rados(conffile="") as cluster:
+        with cluster.open_ioctx("objs") as io:
+            io.write_full("t", b"original")
+            with rados.WriteOpCtx() as op:
+                op.write_full(b"changed")
+                io.set_omap(op, ("k",), (b"v",))
+                op.new(rados.LIBRADOS_CREATE_EXCLUSIVE)
+                expect(rados.ObjectExists, io.operate_write_op, op, "t")
+            assert io.read("t") == b"original"
+            with rados.WriteOpCtx() as op:
+                op.new(rados.LIBRADOS_CREATE_IDEMPOTENT)
+                io.operate_write_op(op, "made")
+            assert io.stat("made")[0] == 0
+            expect(rados.NoData, io.get_xattr, "t", "absent")
+            expect(rados.ObjectNotFound, io.get_xattr, "missing", "absent")
+            io.trunc("missing", 10)
+            expect(rados.ObjectNotFound, io.stat, "missing")
+            # Object namespaces need no creation.
+            io.set_namespace("implicit")
+            io.write_full("t", b"in a namespace")
+            io.set_namespace("")
+            assert io.read("t") == b"original"
+            comps = [io.aio_write("a%d" % i, bytes([i]) * 10) for i in range(4)]
+            io.aio_flush()
+            assert all(c.is_complete() for c in comps)
+
+
+def configuration():
+    """Options Ceph does not know are refused; known ones read as their default; argv keeps
+    what is not an option."""
+    try:
+        rados.Rados(conffile="", name="bad.invalid")
+        raise AssertionError("an unknown entity type was accepted")
+    except rados.Error:
+        pass
+    c = rados.Rados(conffile="")
+    expect(rados.ObjectNotFound, c.conf_set, "definitely_not_an_option", "1")
+    assert c.conf_get("definitely_not_an_option") is None
+    assert c.conf_get("rbd_default_pool") == "rbd"
+    assert c.conf_parse_argv(["x", "--rbd_default_pool", "x", "y"]) == ["x", "y"]
+    assert c.conf_get("rbd_default_pool") == "x"
+    c.shutdown()
 
 
 def expect(exc, fn, *args):

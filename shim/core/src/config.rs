@@ -44,8 +44,9 @@ impl Config {
     /// `name` is either a full entity name (`client.glance`) or, with `full_name == false`, an id.
     pub fn new(cluster: Option<&str>, name: Option<&str>, full_name: bool) -> Result<Config> {
         let (entity_type, id) = match name {
-            None | Some("") => ("client".to_string(), "admin".to_string()),
+            // A full name is required to be one (rados_create2 refuses ""); an empty id is admin.
             Some(n) if full_name => entity_name(n)?,
+            None | Some("") => ("client".to_string(), "admin".to_string()),
             Some(n) => ("client".to_string(), n.to_string()),
         };
         let mut c = Config {
@@ -340,6 +341,17 @@ mod tests {
         assert_eq!(c.get("rbd_cache_size").as_deref(), Some("1"));
         assert!(matches!(c.set("rbd-cache-size", "1"), Err(Error::NotFound)));
         assert!(matches!(c.set("rbd_cache", "notabool"), Err(Error::InvalidArgument(_))));
+    }
+
+    #[test]
+    fn entity_names_have_a_known_type() {
+        for ok in ["client.x", "client.", "mgr.a.b", "auth.x"] {
+            assert!(Config::new(None, Some(ok), true).is_ok(), "{ok}");
+        }
+        for bad in ["invalid", "bad.invalid", ".x", "", "CLIENT.x"] {
+            assert!(matches!(Config::new(None, Some(bad), true), Err(Error::InvalidArgument(_))), "{bad}");
+        }
+        assert_eq!(Config::new(None, Some(""), false).unwrap().name(), "client.admin");
     }
 
     #[test]

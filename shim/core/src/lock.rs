@@ -11,8 +11,7 @@ use crate::header::Locker;
 use crate::image::{Image, ImageShared};
 use crate::{Error, Result};
 use once_cell::sync::Lazy;
-use parking_lot::Mutex;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -25,25 +24,59 @@ struct Keeper {
     held: Vec<Weak<ImageShared>>,
 }
 
-static KEEPER: Lazy<Mutex<Keeper>> = Lazy::new(|| Mutex::new(Keeper { pid: 0, held: Vec::new() }));
-/// The keeper holds it shared for a whole tick; fork() takes it exclusively, so no child is
-/// born while the keeper is half-way through handing a lock over (holding an image's IO
-/// gate or a store's lock), which would leave those locked forever in the child.
-static FORK_GUARD: Lazy<parking_lot::RwLock<()>> = Lazy::new(|| parking_lot::RwLock::new(()));
+// std's futex mutex, not parking_lot's: unlocking it in a forked child that inherited waiters
+// only issues a harmless wake, where parking_lot would look for parked threads that do not
+// exist there any more.
+static KEEPER: Lazy<std::sync::Mutex<Keeper>> =
+    Lazy::new(|| std::sync::Mutex::new(Keeper { pid: 0, held: Vec::new() }));
 static ATFORK: std::sync::Once = std::sync::Once::new();
 
-// The keeper thread takes KEEPER every tick; a fork() at that instant would leave the child
-// with a mutex nobody will release. Holding it across fork() rules that out.
+fn keeper() -> std::sync::MutexGuard<'static, Keeper> {
+    KEEPER.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Keeper ticks in progress, and bit 31 while a fork() is under way: fork() waits for a tick
+/// to end, so no child is born while the keeper is half-way through handing a lock over
+/// (holding an image's IO gate or a store's lock), which would stay locked in the child.
+/// Plain atomics: nothing here can be left locked by a thread that does not survive fork().
+static TICKS: AtomicU32 = AtomicU32::new(0);
+const FORKING: u32 = 1 << 31;
+
+thread_local! {
+    /// KEEPER, held by the forking thread from before fork() until after it, in both processes.
+    static HELD_ACROSS_FORK: std::cell::RefCell<Option<std::sync::MutexGuard<'static, Keeper>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 extern "C" fn before_fork() {
-    std::mem::forget(FORK_GUARD.write());
-    std::mem::forget(KEEPER.lock());
+    TICKS.fetch_or(FORKING, Ordering::SeqCst);
+    while TICKS.load(Ordering::SeqCst) & !FORKING != 0 {
+        std::thread::yield_now();
+    }
+    // The keeper takes KEEPER every tick; holding it across fork() keeps it consistent.
+    let g = keeper();
+    HELD_ACROSS_FORK.with(|h| *h.borrow_mut() = Some(g));
 }
 
 extern "C" fn after_fork() {
-    // SAFETY: before_fork() locked both in this thread and leaked the guards.
-    unsafe {
-        KEEPER.force_unlock();
-        FORK_GUARD.force_unlock_write();
+    HELD_ACROSS_FORK.with(|h| drop(h.borrow_mut().take()));
+    TICKS.fetch_and(!FORKING, Ordering::SeqCst);
+}
+
+/// Starts a keeper tick unless a fork() is under way.
+fn tick_begin() -> bool {
+    if TICKS.fetch_add(1, Ordering::SeqCst) & FORKING != 0 {
+        TICKS.fetch_sub(1, Ordering::SeqCst);
+        return false;
+    }
+    true
+}
+
+struct Tick;
+
+impl Drop for Tick {
+    fn drop(&mut self) {
+        TICKS.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -52,7 +85,7 @@ fn keeper_register(sh: &Arc<ImageShared>) {
         // SAFETY: registering plain extern "C" functions that neither panic nor unwind.
         unsafe { libc::pthread_atfork(Some(before_fork), Some(after_fork), Some(after_fork)) };
     });
-    let mut k = KEEPER.lock();
+    let mut k = keeper();
     k.held.retain(|w| w.strong_count() > 0);
     k.held.push(Arc::downgrade(sh));
     let me = std::process::id();
@@ -70,9 +103,12 @@ fn keeper_loop() {
     let me = std::process::id();
     loop {
         std::thread::sleep(KEEPER_TICK);
-        let _tick = FORK_GUARD.read();
+        if !tick_begin() {
+            continue;
+        }
+        let _tick = Tick;
         let held: Vec<Arc<ImageShared>> = {
-            let mut k = KEEPER.lock();
+            let mut k = keeper();
             if k.pid != me {
                 return;
             }

@@ -79,22 +79,28 @@ impl Config {
     /// for booleans, `-m`, `-k`, `-d`, ...) and returns every other argument, in order; `--`
     /// ends the options and is kept. A bad value or a missing one is `InvalidArgument`.
     pub fn parse_conf_argv(&mut self, args: &[String]) -> Result<Vec<String>> {
-        let mut rest = Vec::new();
+        Ok(self.parse_conf_argv_kept(args)?.into_iter().map(|i| args[i].clone()).collect())
+    }
+
+    /// [`Config::parse_conf_argv`], answering with the positions of the arguments left (C
+    /// callers get back pointers into their own argv).
+    pub fn parse_conf_argv_kept(&mut self, args: &[String]) -> Result<Vec<usize>> {
+        let mut kept = Vec::new();
         let mut i = 0;
         while i < args.len() {
             if args[i] == "--" {
-                rest.extend_from_slice(&args[i..]);
+                kept.extend(i..args.len());
                 break;
             }
             match self.conf_arg(args, i)? {
                 Some(used) => i += used,
                 None => {
-                    rest.push(args[i].clone());
+                    kept.push(i);
                     i += 1;
                 }
             }
         }
-        Ok(rest)
+        Ok(kept)
     }
 
     /// Applies `args[i]` (and the value after it) if it sets options: how many arguments it used.

@@ -6,7 +6,7 @@ use super::object::write_op;
 use crate::ffi::*;
 use crate::types::*;
 use libc::{c_char, c_int, c_void, size_t, time_t};
-use rbdshim_core::{Completion, Error};
+use rbdshim_core::{Completion, Error, IoCtx};
 use std::sync::Arc;
 
 pub struct RadosCompletion {
@@ -103,14 +103,16 @@ pub unsafe extern "C" fn rados_aio_get_return_value(c: rados_completion_t) -> c_
     }
 }
 
-/// Runs `job` on the core's AIO pool and completes `c` with its value.
+/// Runs `job` on the core's AIO pool and completes `c` with its value; the I/O context counts
+/// it until complete (rados_aio_flush).
 unsafe fn submit(
+    io: &IoCtx,
     c: rados_completion_t,
     job: impl FnOnce() -> Result<i64, Error> + Send + 'static,
 ) -> Result<c_int, Error> {
     // SAFETY: handle from the caller.
     let h = unsafe { completion(c)? };
-    rbdshim_core::aio::run(
+    io.aio_run(
         h.comp.clone(),
         Box::new(move || match job() {
             Ok(v) => v,
@@ -135,10 +137,12 @@ pub unsafe extern "C" fn rados_aio_write(
     guard("rados_aio_write", || {
         // SAFETY: handle, string and buffer from the caller.
         let (i, oid, data) = unsafe { (ioctx(io)?, cstr(oid)?.to_string(), self::buf(buf, len)?.to_vec()) };
+        // The request is for the namespace set now, as in librados.
+        let (io, loc) = (i.io.clone(), i.io.loc());
         // SAFETY: completion handle from the caller.
         unsafe {
-            submit(c, move || {
-                i.io.objects().write(&i.io.loc(), &oid, off, &data)?;
+            submit(&io, c, move || {
+                i.io.objects().write(&loc, &oid, off, &data)?;
                 Ok(0)
             })
         }
@@ -156,10 +160,12 @@ pub unsafe extern "C" fn rados_aio_write_full(
     guard("rados_aio_write_full", || {
         // SAFETY: handle, string and buffer from the caller.
         let (i, oid, data) = unsafe { (ioctx(io)?, cstr(oid)?.to_string(), self::buf(buf, len)?.to_vec()) };
+        // The request is for the namespace set now, as in librados.
+        let (io, loc) = (i.io.clone(), i.io.loc());
         // SAFETY: completion handle from the caller.
         unsafe {
-            submit(c, move || {
-                i.io.objects().write_full(&i.io.loc(), &oid, &data)?;
+            submit(&io, c, move || {
+                i.io.objects().write_full(&loc, &oid, &data)?;
                 Ok(0)
             })
         }
@@ -182,11 +188,13 @@ pub unsafe extern "C" fn rados_aio_read(
             return Err(Error::InvalidArgument("NULL buffer"));
         }
         let dst = SendPtr(buf as usize);
+        // The request is for the namespace set now, as in librados.
+        let (io, loc) = (i.io.clone(), i.io.loc());
         // SAFETY: completion handle from the caller.
         unsafe {
-            submit(c, move || {
+            submit(&io, c, move || {
                 let d = dst;
-                let data = i.io.objects().read(&i.io.loc(), &oid, off, len as u64)?;
+                let data = i.io.objects().read(&loc, &oid, off, len as u64)?;
                 // SAFETY: the caller keeps buf valid for len bytes until completion.
                 std::ptr::copy_nonoverlapping(data.as_ptr(), d.0 as *mut u8, data.len());
                 Ok(data.len() as i64)
@@ -200,10 +208,12 @@ pub unsafe extern "C" fn rados_aio_remove(io: rados_ioctx_t, oid: *const c_char,
     guard("rados_aio_remove", || {
         // SAFETY: handle and string from the caller.
         let (i, oid) = unsafe { (ioctx(io)?, cstr(oid)?.to_string()) };
+        // The request is for the namespace set now, as in librados.
+        let (io, loc) = (i.io.clone(), i.io.loc());
         // SAFETY: completion handle from the caller.
         unsafe {
-            submit(c, move || {
-                i.io.objects().remove(&i.io.loc(), &oid)?;
+            submit(&io, c, move || {
+                i.io.objects().remove(&loc, &oid)?;
                 Ok(0)
             })
         }
@@ -222,10 +232,12 @@ pub unsafe extern "C" fn rados_aio_write_op_operate(
     guard("rados_aio_write_op_operate", || {
         // SAFETY: handles and string from the caller.
         let (w, i, oid) = unsafe { (write_op(op)?, ioctx(io)?, cstr(oid)?.to_string()) };
+        // The request is for the namespace set now, as in librados.
+        let (io, loc) = (i.io.clone(), i.io.loc());
         // SAFETY: completion handle from the caller.
         unsafe {
-            submit(c, move || {
-                w.apply(&i.io, &i.io.loc(), &oid)?;
+            submit(&io, c, move || {
+                w.apply(&i.io, &loc, &oid)?;
                 Ok(0)
             })
         }
@@ -236,7 +248,7 @@ pub unsafe extern "C" fn rados_aio_write_op_operate(
 pub unsafe extern "C" fn rados_aio_flush(io: rados_ioctx_t) -> c_int {
     guard("rados_aio_flush", || {
         // SAFETY: handle from the caller.
-        unsafe { ioctx(io)? };
+        unsafe { ioctx(io)? }.io.aio_flush();
         Ok(0)
     })
 }

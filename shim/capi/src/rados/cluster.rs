@@ -94,13 +94,14 @@ pub unsafe extern "C" fn rados_conf_parse_env(cluster: rados_t, var: *const c_ch
     })
 }
 
-/// Collects argv; entry 0 is the program name and is skipped, as Ceph does.
-unsafe fn args(argc: c_int, argv: *const *const c_char) -> Result<Vec<String>, Error> {
+/// Collects argv from entry `first` on (rados_conf_parse_argv skips the program name in entry 0,
+/// rados_conf_parse_argv_remainder does not, as in Ceph).
+unsafe fn args(argc: c_int, argv: *const *const c_char, first: usize) -> Result<Vec<String>, Error> {
     if argc < 0 || (argc > 0 && argv.is_null()) {
         return Err(Error::InvalidArgument("bad argv"));
     }
     let mut v = Vec::new();
-    for i in 1..argc as usize {
+    for i in first..argc as usize {
         // SAFETY: argv has argc valid entries by contract.
         v.push(unsafe { cstr(*argv.add(i))? }.to_string());
     }
@@ -111,8 +112,8 @@ unsafe fn args(argc: c_int, argv: *const *const c_char) -> Result<Vec<String>, E
 pub unsafe extern "C" fn rados_conf_parse_argv(cluster: rados_t, argc: c_int, argv: *const *const c_char) -> c_int {
     guard("rados_conf_parse_argv", || {
         // SAFETY: handle and argv from the caller.
-        let (c, a) = unsafe { (self::cluster(cluster)?, args(argc, argv)?) };
-        c.cluster.config_mut().parse_argv(&a)?;
+        let (c, a) = unsafe { (self::cluster(cluster)?, args(argc, argv, 1)?) };
+        c.cluster.config_mut().parse_conf_argv(&a)?;
         Ok(0)
     })
 }
@@ -126,36 +127,17 @@ pub unsafe extern "C" fn rados_conf_parse_argv_remainder(
 ) -> c_int {
     guard("rados_conf_parse_argv_remainder", || {
         // SAFETY: handle and argv from the caller.
-        let (c, a) = unsafe { (self::cluster(cluster)?, args(argc, argv)?) };
-        let rest = c.cluster.config_mut().parse_argv(&a)?;
+        let (c, a) = unsafe { (self::cluster(cluster)?, args(argc, argv, 0)?) };
+        let kept = c.cluster.config_mut().parse_conf_argv_kept(&a)?;
         if !remargv.is_null() {
             // Ceph fills remargv with the unparsed arguments (pointers into argv), NULL-padded.
-            let mut k = 0;
-            for i in 1..argc as usize {
+            for slot in 0..a.len() {
                 // SAFETY: argv has argc entries; remargv has argc slots by contract.
-                unsafe {
-                    let p = *argv.add(i);
-                    if rest.iter().any(|r| CStrEq::eq(p, r)) {
-                        *remargv.add(k) = p;
-                        k += 1;
-                    }
-                }
-            }
-            for i in k..argc as usize {
-                // SAFETY: as above.
-                unsafe { *remargv.add(i) = std::ptr::null() };
+                unsafe { *remargv.add(slot) = kept.get(slot).map_or(std::ptr::null(), |&i| *argv.add(i)) };
             }
         }
         Ok(0)
     })
-}
-
-struct CStrEq;
-impl CStrEq {
-    unsafe fn eq(p: *const c_char, s: &str) -> bool {
-        // SAFETY: p is a valid C string (from argv).
-        !p.is_null() && unsafe { std::ffi::CStr::from_ptr(p) }.to_bytes() == s.as_bytes()
-    }
 }
 
 #[no_mangle]

@@ -5,7 +5,7 @@ use crate::ffi::*;
 use crate::types::*;
 use libc::{c_char, c_int, size_t, time_t};
 use parking_lot::Mutex;
-use rbdshim_core::backend::Loc;
+use rbdshim_core::backend::{Loc, ObjectOp};
 use rbdshim_core::{Error, IoCtx};
 
 #[no_mangle]
@@ -155,49 +155,17 @@ pub unsafe extern "C" fn rados_rmxattr(io: rados_ioctx_t, o: *const c_char, name
     })
 }
 
-/// One step of a write operation, applied in order.
-#[derive(Clone)]
-pub(crate) enum WriteStep {
-    Create(bool),
-    Write(u64, Vec<u8>),
-    WriteFull(Vec<u8>),
-    Append(Vec<u8>),
-    Zero(u64, u64),
-    Truncate(u64),
-    Remove,
-    SetXattr(String, Vec<u8>),
-    RmXattr(String),
-    OmapSet(std::collections::BTreeMap<String, Vec<u8>>),
-    OmapRm(Vec<String>),
-    OmapClear,
-}
-
+/// A write operation: steps collected in order, applied to one object as a transaction.
 #[derive(Default)]
 pub struct WriteOp {
-    steps: Mutex<Vec<WriteStep>>,
+    steps: Mutex<Vec<ObjectOp>>,
 }
 
 impl WriteOp {
+    /// Applies every step, or none when one fails (as an OSD applies an operation).
     pub(crate) fn apply(&self, io: &IoCtx, loc: &Loc, oid: &str) -> Result<(), Error> {
         let steps = self.steps.lock().clone();
-        let o = io.objects();
-        for s in steps {
-            match s {
-                WriteStep::Create(excl) => o.create(loc, oid, excl)?,
-                WriteStep::Write(off, d) => o.write(loc, oid, off, &d)?,
-                WriteStep::WriteFull(d) => o.write_full(loc, oid, &d)?,
-                WriteStep::Append(d) => o.append(loc, oid, &d)?,
-                WriteStep::Zero(off, len) => o.zero(loc, oid, off, len)?,
-                WriteStep::Truncate(n) => o.truncate(loc, oid, n)?,
-                WriteStep::Remove => o.remove(loc, oid)?,
-                WriteStep::SetXattr(k, v) => o.xattr_set(loc, oid, &k, &v)?,
-                WriteStep::RmXattr(k) => o.xattr_remove(loc, oid, &k)?,
-                WriteStep::OmapSet(m) => o.omap_update(loc, oid, &m, &[])?,
-                WriteStep::OmapRm(keys) => o.omap_update(loc, oid, &Default::default(), &keys)?,
-                WriteStep::OmapClear => o.omap_clear(loc, oid)?,
-            }
-        }
-        Ok(())
+        Ok(io.objects().apply(loc, oid, &steps)?)
     }
 }
 
@@ -206,7 +174,7 @@ pub(crate) unsafe fn write_op(op: rados_write_op_t) -> Result<std::sync::Arc<Wri
     unsafe { Handle::<WriteOp>::get(op, TAG_WRITE_OP) }
 }
 
-pub(crate) unsafe fn push(op: rados_write_op_t, step: WriteStep) {
+pub(crate) unsafe fn push(op: rados_write_op_t, step: ObjectOp) {
     // SAFETY: forwarded handle contract.
     if let Ok(w) = unsafe { write_op(op) } {
         w.steps.lock().push(step);
@@ -227,7 +195,7 @@ pub unsafe extern "C" fn rados_release_write_op(op: rados_write_op_t) {
 #[no_mangle]
 pub unsafe extern "C" fn rados_write_op_create(op: rados_write_op_t, exclusive: c_int, _category: *const c_char) {
     // SAFETY: handle from the caller.
-    unsafe { push(op, WriteStep::Create(exclusive != 0)) }
+    unsafe { push(op, ObjectOp::Create { exclusive: exclusive != 0 }) }
 }
 
 #[no_mangle]
@@ -235,7 +203,7 @@ pub unsafe extern "C" fn rados_write_op_write(op: rados_write_op_t, buffer: *con
     // SAFETY: buffer valid for len bytes.
     if let Ok(d) = unsafe { buf(buffer, len) } {
         // SAFETY: handle from the caller.
-        unsafe { push(op, WriteStep::Write(offset, d.to_vec())) }
+        unsafe { push(op, ObjectOp::Write { off: offset, data: d.to_vec() }) }
     }
 }
 
@@ -244,7 +212,7 @@ pub unsafe extern "C" fn rados_write_op_write_full(op: rados_write_op_t, buffer:
     // SAFETY: buffer valid for len bytes.
     if let Ok(d) = unsafe { buf(buffer, len) } {
         // SAFETY: handle from the caller.
-        unsafe { push(op, WriteStep::WriteFull(d.to_vec())) }
+        unsafe { push(op, ObjectOp::WriteFull(d.to_vec())) }
     }
 }
 
@@ -253,26 +221,26 @@ pub unsafe extern "C" fn rados_write_op_append(op: rados_write_op_t, buffer: *co
     // SAFETY: buffer valid for len bytes.
     if let Ok(d) = unsafe { buf(buffer, len) } {
         // SAFETY: handle from the caller.
-        unsafe { push(op, WriteStep::Append(d.to_vec())) }
+        unsafe { push(op, ObjectOp::Append(d.to_vec())) }
     }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn rados_write_op_zero(op: rados_write_op_t, offset: u64, len: u64) {
     // SAFETY: handle from the caller.
-    unsafe { push(op, WriteStep::Zero(offset, len)) }
+    unsafe { push(op, ObjectOp::Zero { off: offset, len }) }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn rados_write_op_truncate(op: rados_write_op_t, offset: u64) {
     // SAFETY: handle from the caller.
-    unsafe { push(op, WriteStep::Truncate(offset)) }
+    unsafe { push(op, ObjectOp::Truncate(offset)) }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn rados_write_op_remove(op: rados_write_op_t) {
     // SAFETY: handle from the caller.
-    unsafe { push(op, WriteStep::Remove) }
+    unsafe { push(op, ObjectOp::Remove) }
 }
 
 #[no_mangle]
@@ -285,7 +253,7 @@ pub unsafe extern "C" fn rados_write_op_setxattr(
     // SAFETY: strings and buffer from the caller.
     if let (Ok(k), Ok(v)) = unsafe { (cstr(name), buf(value, value_len)) } {
         // SAFETY: handle from the caller.
-        unsafe { push(op, WriteStep::SetXattr(k.to_string(), v.to_vec())) }
+        unsafe { push(op, ObjectOp::SetXattr { name: k.to_string(), value: v.to_vec() }) }
     }
 }
 
@@ -294,7 +262,7 @@ pub unsafe extern "C" fn rados_write_op_rmxattr(op: rados_write_op_t, name: *con
     // SAFETY: string from the caller.
     if let Ok(k) = unsafe { cstr(name) } {
         // SAFETY: handle from the caller.
-        unsafe { push(op, WriteStep::RmXattr(k.to_string())) }
+        unsafe { push(op, ObjectOp::RmXattr(k.to_string())) }
     }
 }
 

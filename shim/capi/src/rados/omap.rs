@@ -1,11 +1,12 @@
 //! omap and xattr iteration, read operations, and object listing.
 
 use super::ioctx::ioctx;
-use super::object::{push, WriteStep};
+use super::object::push;
 use crate::ffi::*;
 use crate::types::*;
 use libc::{c_char, c_int, c_uint, size_t};
 use parking_lot::Mutex;
+use rbdshim_core::backend::ObjectOp;
 use rbdshim_core::Error;
 use std::collections::BTreeMap;
 use std::ffi::CString;
@@ -75,7 +76,7 @@ unsafe fn omap_set(
         }
     }
     // SAFETY: handle from the caller.
-    unsafe { push(op, WriteStep::OmapSet(m)) }
+    unsafe { push(op, ObjectOp::OmapSet(m)) }
 }
 
 #[no_mangle]
@@ -112,7 +113,7 @@ pub unsafe extern "C" fn rados_write_op_omap_rm_keys(
     // SAFETY: arrays from the caller.
     if let Ok(k) = unsafe { strings(keys, keys_len, std::ptr::null()) } {
         // SAFETY: handle from the caller.
-        unsafe { push(write_op, WriteStep::OmapRm(k)) }
+        unsafe { push(write_op, ObjectOp::OmapRm(k)) }
     }
 }
 
@@ -126,14 +127,14 @@ pub unsafe extern "C" fn rados_write_op_omap_rm_keys2(
     // SAFETY: arrays from the caller.
     if let Ok(k) = unsafe { strings(keys, keys_len, key_lens) } {
         // SAFETY: handle from the caller.
-        unsafe { push(write_op, WriteStep::OmapRm(k)) }
+        unsafe { push(write_op, ObjectOp::OmapRm(k)) }
     }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn rados_write_op_omap_clear(write_op: rados_write_op_t) {
     // SAFETY: handle from the caller.
-    unsafe { push(write_op, WriteStep::OmapClear) }
+    unsafe { push(write_op, ObjectOp::OmapClear) }
 }
 
 unsafe fn omap_iter(p: rados_omap_iter_t) -> Result<Arc<Entries>, Error> {
