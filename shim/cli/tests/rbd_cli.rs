@@ -617,3 +617,34 @@ fn progress_on_a_terminal_only() {
     let o = s.run(&["export", "shown", &s.path("p.out").display().to_string()]);
     assert!(o.status.success() && o.stderr.is_empty(), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+/// `rbd watch` holds a watch until enter is pressed: `rbd status` elsewhere sees it meanwhile.
+#[test]
+fn watch_registers_a_watcher_until_enter() {
+    use std::io::Write;
+    let s = Store::new();
+    s.ok(&["create", "--size", "1M", "w"]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rbd"))
+        .args(["watch", "w"])
+        .env("RBDSHIM_BACKEND", &s.spec)
+        .env("CEPH_CONF", "/nonexistent")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut seen = 0;
+    for _ in 0..200 {
+        seen = s.json(&["status", "w", "--format", "json"])["watchers"].as_array().unwrap().len();
+        if seen == 1 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(seen, 1, "the watch is visible");
+    child.stdin.take().unwrap().write_all(b"\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "press enter to exit...\n");
+    assert_eq!(s.ok(&["status", "w"]), "Watchers: none\n");
+    s.fails(&["watch", "nope"], 2);
+}
