@@ -40,8 +40,16 @@ impl NativeImage {
         py.allow_threads(|| ok(self.img.close()))
     }
     fn read<'p>(&self, py: Python<'p>, offset: u64, length: usize) -> R<Bound<'p, PyBytes>> {
-        let d = py.allow_threads(|| ok(self.img.read_vec(offset, length)))?;
-        Ok(PyBytes::new(py, &d))
+        let size = ok(self.img.size())?;
+        let n = (length as u64).min(size.saturating_sub(offset)) as usize;
+        if n == 0 {
+            // Nothing to read, or a bad offset: the core says which.
+            let d = py.allow_threads(|| ok(self.img.read_vec(offset, length)))?;
+            return Ok(PyBytes::new(py, &d));
+        }
+        // Straight into the bytes object (zero-filled, not yet shared), without the GIL: no
+        // second buffer and copy for Glance's 8 MiB reads.
+        PyBytes::new_with(py, n, |buf| py.allow_threads(|| ok(self.img.read(offset, buf)).map(|_| ())))
     }
     fn write(&self, py: Python<'_>, data: &[u8], offset: u64) -> R<usize> {
         py.allow_threads(|| ok(self.img.write(offset, data)))

@@ -10,21 +10,6 @@ import rados
 import rbd
 
 
-@pytest.fixture()
-def cluster(monkeypatch):
-    with tempfile.TemporaryDirectory() as d:
-        monkeypatch.setenv("RBDSHIM_BACKEND", "file:" + d)
-        with rados.Rados(conffile=None) as c:
-            c.create_pool("rbd")
-            yield c
-
-
-@pytest.fixture()
-def ioctx(cluster):
-    with cluster.open_ioctx("rbd") as io:
-        yield io
-
-
 def test_cluster_basics(cluster):
     assert cluster.state == "connected"
     assert "rbd" in cluster.list_pools()

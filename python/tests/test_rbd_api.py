@@ -26,27 +26,6 @@ DEFAULT_FEATURES = (rbd.RBD_FEATURE_LAYERING | rbd.RBD_FEATURE_EXCLUSIVE_LOCK | 
 
 
 @pytest.fixture()
-def store(monkeypatch):
-    with tempfile.TemporaryDirectory() as d:
-        monkeypatch.setenv("RBDSHIM_BACKEND", "file:" + d)
-        monkeypatch.delenv("CEPH_ARGS", raising=False)
-        yield d
-
-
-@pytest.fixture()
-def cluster(store):
-    with rados.Rados(conffile=None) as c:
-        c.create_pool("rbd")
-        yield c
-
-
-@pytest.fixture()
-def ioctx(cluster):
-    with cluster.open_ioctx("rbd") as io:
-        yield io
-
-
-@pytest.fixture()
 def r():
     return rbd.RBD()
 
