@@ -2,16 +2,11 @@
 //! field by field, plain output's key lines, and failures with Ceph's message and exit status.
 
 use rbdshim_core::auth::{parse_keyring, Key};
-use rbdshim_core::Cluster;
 use serde_json::{json, Value};
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
-use std::sync::Arc;
+use std::process::{Command, Output};
 
-struct Store {
-    dir: tempfile::TempDir,
-    spec: String,
-}
+mod common;
+use common::Store;
 
 impl Store {
     /// A store with pools `rbd` and `vms`, made with `ceph osd pool create`.
@@ -22,39 +17,8 @@ impl Store {
         s
     }
 
-    fn empty() -> Store {
-        let dir = tempfile::tempdir().unwrap();
-        let spec = format!("file:{}", dir.path().join("store").display());
-        Store { dir, spec }
-    }
-
-    fn cluster(&self) -> Arc<Cluster> {
-        let c = Cluster::new(None, None, false).unwrap();
-        c.conf_set("rbdshim_backend", &self.spec).unwrap();
-        c.connect().unwrap();
-        c
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
     fn run_in(&self, args: &[&str], stdin: Option<&[u8]>) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ceph"));
-        cmd.args(args)
-            .env("RBDSHIM_BACKEND", &self.spec)
-            .env_remove("CEPH_ARGS")
-            .env("CEPH_CONF", "/nonexistent")
-            .current_dir(self.dir.path())
-            .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn().expect("run ceph");
-        if let Some(data) = stdin {
-            use std::io::Write;
-            child.stdin.take().unwrap().write_all(data).unwrap();
-        }
-        child.wait_with_output().unwrap()
+        self.exec(env!("CARGO_BIN_EXE_ceph"), args, stdin)
     }
 
     fn run(&self, args: &[&str]) -> Output {

@@ -2,54 +2,25 @@
 //! field by field, export/import and diff chains byte for byte, and bad input refused with
 //! Ceph's message and exit status, leaving images unchanged.
 
-use rbdshim_core::{Cluster, Image};
+use rbdshim_core::Image;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::sync::Arc;
 
-struct Store {
-    dir: tempfile::TempDir,
-    spec: String,
-}
+mod common;
+use common::Store;
 
 impl Store {
     fn new() -> Store {
-        let dir = tempfile::tempdir().unwrap();
-        let spec = format!("file:{}", dir.path().join("store").display());
-        let s = Store { dir, spec };
+        let s = Store::empty();
         let c = s.cluster();
         c.pool_create("rbd").unwrap();
         c.pool_create("vms").unwrap();
         s
     }
 
-    fn cluster(&self) -> Arc<Cluster> {
-        let c = Cluster::new(None, None, false).unwrap();
-        c.conf_set("rbdshim_backend", &self.spec).unwrap();
-        c.connect().unwrap();
-        c
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
     fn run_in(&self, args: &[&str], stdin: Option<&[u8]>) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rbd"));
-        cmd.args(args)
-            .env("RBDSHIM_BACKEND", &self.spec)
-            .env_remove("CEPH_ARGS")
-            .env("CEPH_CONF", "/nonexistent")
-            .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn().expect("run rbd");
-        if let Some(data) = stdin {
-            use std::io::Write;
-            child.stdin.take().unwrap().write_all(data).unwrap();
-        }
-        child.wait_with_output().unwrap()
+        self.exec(env!("CARGO_BIN_EXE_rbd"), args, stdin)
     }
 
     fn run(&self, args: &[&str]) -> Output {
