@@ -255,13 +255,15 @@ impl NativeImage {
     fn watchers(&self) -> R<Vec<(String, u64, u64)>> {
         Ok(ok(self.img.watchers())?.into_iter().map(|w| (w.addr, w.id, w.cookie)).collect())
     }
-    #[pyo3(signature = (io, name, order=None, features=None, stripe_unit=None, stripe_count=None, data_pool=None))]
+    /// rbd_copy3 (`deep` false) or rbd_deep_copy (`deep` true: snapshots and parent too).
+    #[pyo3(signature = (io, name, deep, order=None, features=None, stripe_unit=None, stripe_count=None, data_pool=None))]
     #[allow(clippy::too_many_arguments)]
     fn copy(
         &self,
         py: Python<'_>,
         io: &NativeIoctx,
         name: &str,
+        deep: bool,
         order: Option<u8>,
         features: Option<u64>,
         stripe_unit: Option<u64>,
@@ -269,23 +271,9 @@ impl NativeImage {
         data_pool: Option<String>,
     ) -> R<()> {
         let o = opts(order, features, stripe_unit, stripe_count, data_pool);
-        py.allow_threads(|| ok(self.img.copy_to(&io.io, name, &o)))
-    }
-    #[pyo3(signature = (io, name, order=None, features=None, stripe_unit=None, stripe_count=None, data_pool=None))]
-    #[allow(clippy::too_many_arguments)]
-    fn deep_copy(
-        &self,
-        py: Python<'_>,
-        io: &NativeIoctx,
-        name: &str,
-        order: Option<u8>,
-        features: Option<u64>,
-        stripe_unit: Option<u64>,
-        stripe_count: Option<u64>,
-        data_pool: Option<String>,
-    ) -> R<()> {
-        let o = opts(order, features, stripe_unit, stripe_count, data_pool);
-        py.allow_threads(|| ok(self.img.deep_copy_to(&io.io, name, &o)))
+        py.allow_threads(|| {
+            ok(if deep { self.img.deep_copy_to(&io.io, name, &o) } else { self.img.copy_to(&io.io, name, &o) })
+        })
     }
 }
 

@@ -899,14 +899,14 @@ class Image(object):
         self._check()
         dest_name = _cstr(dest_name, "dest_name")
         _call("error copying image %s to %s" % (self.name, dest_name), self._native.copy, dest_ioctx._native,
-              dest_name, order, features, stripe_unit, stripe_count, data_pool)
+              dest_name, False, order, features, stripe_unit, stripe_count, data_pool)
 
     def deep_copy(self, dest_ioctx, dest_name, features=None, order=None, stripe_unit=None, stripe_count=None,
                   data_pool=None):
         self._check()
         dest_name = _cstr(dest_name, "dest_name")
-        _call("error copying image %s to %s" % (self.name, dest_name), self._native.deep_copy, dest_ioctx._native,
-              dest_name, order, features, stripe_unit, stripe_count, data_pool)
+        _call("error copying image %s to %s" % (self.name, dest_name), self._native.copy, dest_ioctx._native,
+              dest_name, True, order, features, stripe_unit, stripe_count, data_pool)
 
     def _meta(self, fn, what, key, *args, missing=None):
         """Runs a metadata call; a missing key is KeyError(`missing`), as in Ceph's module."""

@@ -1,6 +1,6 @@
 //! Boundary machinery: the panic guard, errno, handles, C strings and output buffers.
 
-use libc::{c_char, c_int, size_t};
+use libc::{c_char, c_int, size_t, ssize_t};
 use parking_lot::RwLock;
 use rbdshim_core::Error;
 use std::ffi::CStr;
@@ -330,4 +330,46 @@ pub unsafe fn free_str(p: *const c_char) {
 /// Converts a core result count into the C return type, refusing values that do not fit.
 pub fn to_c_int(n: u64) -> Result<c_int, Error> {
     c_int::try_from(n).map_err(|_| Error::InvalidArgument("value too large for int"))
+}
+
+/// Fills the outputs of rados_list_lockers / rbd_list_lockers: the exclusive flag, the tag and
+/// three parallel NUL-separated lists (every length is reported even when one is short).
+/// Returns how many lockers there are.
+///
+/// # Safety
+/// Each buffer is valid for the length its length pointer holds; the pointers are valid.
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn put_lockers<'a>(
+    exclusive: *mut c_int,
+    tag: *mut c_char,
+    tag_len: *mut size_t,
+    clients: *mut c_char,
+    clients_len: *mut size_t,
+    cookies: *mut c_char,
+    cookies_len: *mut size_t,
+    addrs: *mut c_char,
+    addrs_len: *mut size_t,
+    (excl, t): (bool, String),
+    lockers: impl Iterator<Item = (&'a str, &'a str, &'a str)>,
+) -> Result<ssize_t, Error> {
+    let (mut cl, mut co, mut ad) = (Vec::new(), Vec::new(), Vec::new());
+    for (client, cookie, addr) in lockers {
+        cl.push(client.to_string());
+        co.push(cookie.to_string());
+        ad.push(addr.to_string());
+    }
+    // SAFETY: outputs from the caller, as this function's contract says.
+    unsafe {
+        out_opt(exclusive, excl as c_int);
+        let results = [
+            put_str_list(tag, tag_len, &[t]),
+            put_str_list(clients, clients_len, &cl),
+            put_str_list(cookies, cookies_len, &co),
+            put_str_list(addrs, addrs_len, &ad),
+        ];
+        for r in results {
+            r?;
+        }
+    }
+    Ok(cl.len() as ssize_t)
 }

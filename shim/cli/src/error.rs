@@ -46,7 +46,7 @@ impl CliError {
 
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.errno == 0 || self.msg.ends_with('!') {
+        if self.errno == 0 {
             write!(f, "{}", self.msg)
         } else {
             write!(f, "{}: ({}) {}", self.msg, self.errno, strerror(self.errno))

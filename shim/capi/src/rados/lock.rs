@@ -151,22 +151,22 @@ pub unsafe extern "C" fn rados_list_lockers(
         // SAFETY: handle and strings from the caller.
         let (i, o, name) = unsafe { (ioctx(io)?, cstr(o)?, cstr(name)?) };
         let (excl, t, lockers) = i.io.object_list_lockers(o, name)?;
-        let cl: Vec<String> = lockers.iter().map(|l| l.client.clone()).collect();
-        let co: Vec<String> = lockers.iter().map(|l| l.cookie.clone()).collect();
-        let ad: Vec<String> = lockers.iter().map(|l| l.addr.clone()).collect();
-        // SAFETY: outputs from the caller; every length is reported even when one is short.
+        let list = lockers.iter().map(|l| (l.client.as_str(), l.cookie.as_str(), l.addr.as_str()));
+        // SAFETY: outputs from the caller.
         unsafe {
-            out_opt(exclusive, excl as c_int);
-            let results = [
-                put_str_list(tag, tag_len, &[t]),
-                put_str_list(clients, clients_len, &cl),
-                put_str_list(cookies, cookies_len, &co),
-                put_str_list(addrs, addrs_len, &ad),
-            ];
-            for r in results {
-                r?;
-            }
+            put_lockers(
+                exclusive,
+                tag,
+                tag_len,
+                clients,
+                clients_len,
+                cookies,
+                cookies_len,
+                addrs,
+                addrs_len,
+                (excl, t),
+                list,
+            )
         }
-        Ok(lockers.len() as ssize_t)
     })
 }

@@ -184,25 +184,23 @@ pub unsafe extern "C" fn rbd_list_lockers(
     guard("rbd_list_lockers", || {
         // SAFETY: handle from the caller.
         let (excl, t, lockers) = unsafe { img(image)? }.list_lockers()?;
-        let cl: Vec<String> = lockers.iter().map(|l| l.client.clone()).collect();
-        let co: Vec<String> = lockers.iter().map(|l| l.cookie.clone()).collect();
-        let ad: Vec<String> = lockers.iter().map(|l| l.addr.clone()).collect();
+        let list = lockers.iter().map(|l| (l.client.as_str(), l.cookie.as_str(), l.addr.as_str()));
         // SAFETY: outputs from the caller.
         unsafe {
-            if !exclusive.is_null() {
-                *exclusive = excl as c_int;
-            }
-            let results = [
-                put_str_list(tag, tag_len, &[t]),
-                put_str_list(clients, clients_len, &cl),
-                put_str_list(cookies, cookies_len, &co),
-                put_str_list(addrs, addrs_len, &ad),
-            ];
-            for r in results {
-                r?;
-            }
+            put_lockers(
+                exclusive,
+                tag,
+                tag_len,
+                clients,
+                clients_len,
+                cookies,
+                cookies_len,
+                addrs,
+                addrs_len,
+                (excl, t),
+                list,
+            )
         }
-        Ok(lockers.len() as ssize_t)
     })
 }
 

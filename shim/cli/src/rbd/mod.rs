@@ -436,10 +436,11 @@ impl Ctx0 {
         if let Some(c) = &self.cluster {
             return Ok(c.clone());
         }
-        let c = self
-            .globals
-            .connect()
-            .map_err(|e| CliError::new(format!("rbd: couldn't connect to the cluster!"), e.errno))?;
+        let c = self.globals.connect().map_err(|e| {
+            // Ceph's rbd says only this (the reason goes to its log).
+            eprintln!("rbd: couldn't connect to the cluster!");
+            CliError::silent(e.errno)
+        })?;
         self.cluster = Some(c.clone());
         Ok(c)
     }
