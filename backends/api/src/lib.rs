@@ -8,6 +8,7 @@
 //!
 //! [`testsuite`] holds the behaviour suite that every backend runs against this trait.
 
+pub mod adapt;
 mod error;
 pub mod fork;
 pub mod testsuite;

@@ -237,6 +237,35 @@ pub fn read_at_zero_fill(file: &File, buf: &mut [u8], off: u64) -> Result<()> {
     Ok(())
 }
 
+/// Capacity of the filesystem holding `path`.
+pub fn usage(path: &Path) -> Result<rbdshim_backend::Usage> {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| Error::InvalidArgument("path"))?;
+    // SAFETY: a zeroed statvfs is a valid out-struct.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: statvfs with a NUL-terminated path and a live out-struct.
+    if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
+        return Err(std::io::Error::last_os_error().into());
+    }
+    let bs = st.f_frsize as u64;
+    let total = st.f_blocks as u64 * bs;
+    Ok(rbdshim_backend::Usage {
+        total_bytes: total,
+        used_bytes: total.saturating_sub(st.f_bfree as u64 * bs),
+        avail_bytes: st.f_bavail as u64 * bs,
+        objects: 0,
+    })
+}
+
+/// Whether a left-over might still belong to an operation in progress (younger than a minute):
+/// fsck leaves those alone.
+pub fn is_recent(path: &Path) -> bool {
+    match std::fs::symlink_metadata(path).and_then(|m| m.modified()) {
+        Ok(t) => t.elapsed().map(|d| d.as_secs() < 60).unwrap_or(true),
+        Err(_) => false,
+    }
+}
+
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,14 +293,5 @@ mod tests {
         write_atomic(&p, b"three").unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"three");
         assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1, "no temp files left");
-    }
-}
-
-/// Whether a left-over might still belong to an operation in progress (younger than a minute):
-/// fsck leaves those alone.
-pub fn is_recent(path: &Path) -> bool {
-    match std::fs::symlink_metadata(path).and_then(|m| m.modified()) {
-        Ok(t) => t.elapsed().map(|d| d.as_secs() < 60).unwrap_or(true),
-        Err(_) => false,
     }
 }

@@ -9,7 +9,7 @@
 //! keeps working in both parent and child.
 
 mod coord;
-mod fsutil;
+pub mod fsutil;
 mod objects;
 mod volume;
 
@@ -22,7 +22,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Weak};
 
 pub use coord::FileCoordinator;
-pub use volume::FileVolume;
+pub use objects::FileObjects;
+pub use volume::{create as create_volume, fsck as fsck_volume, FileVolume};
 
 const FORMAT: u64 = 1;
 
@@ -511,23 +512,7 @@ impl Backend for FileBackend {
     }
 
     fn usage(&self) -> Result<Usage> {
-        // SAFETY: statvfs with a NUL-terminated path and a zeroed out-struct.
-        let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
-        let c = std::ffi::CString::new(self.root.as_os_str().as_encoded_bytes())
-            .map_err(|_| Error::InvalidArgument("root path"))?;
-        // SAFETY: as above.
-        if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
-            return Err(std::io::Error::last_os_error().into());
-        }
-        let bs = st.f_frsize as u64;
-        let total = st.f_blocks as u64 * bs;
-        let avail = st.f_bavail as u64 * bs;
-        Ok(Usage {
-            total_bytes: total,
-            used_bytes: total.saturating_sub(st.f_bfree as u64 * bs),
-            avail_bytes: avail,
-            objects: 0,
-        })
+        fsutil::usage(&self.root)
     }
 
     fn pool_used(&self, pool: PoolId) -> Result<u64> {

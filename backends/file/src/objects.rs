@@ -59,8 +59,29 @@ fn mkdir_one(path: &Path) -> Result<()> {
 }
 
 impl FileObjects {
-    pub fn new(root: PathBuf, locks: Arc<KeyedLocks>) -> Self {
+    pub(crate) fn new(root: PathBuf, locks: Arc<KeyedLocks>) -> Self {
         FileObjects { root, locks }
+    }
+
+    /// Objects kept under `root` by a store that is not a [`crate::FileBackend`]: pool `id`'s
+    /// objects exist once [`FileObjects::add_pool`] made its directory.
+    pub fn standalone(root: PathBuf) -> Result<Self> {
+        fsutil::mkdir_all(&root.join("locks"))?;
+        fsutil::mkdir_all(&root.join("pools"))?;
+        Ok(FileObjects { root, locks: Arc::new(KeyedLocks::default()) })
+    }
+
+    pub fn add_pool(&self, pool: PoolId) -> Result<()> {
+        let d = self.root.join("pools").join(pool.to_string());
+        fsutil::mkdir_all(&d.join("ns").join(encode("")).join("objects"))?;
+        fsutil::write_atomic(&d.join("pool.json"), b"{}")
+    }
+
+    pub fn remove_pool(&self, pool: PoolId) -> Result<()> {
+        match std::fs::remove_dir_all(self.root.join("pools").join(pool.to_string())) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+            _ => Ok(()),
+        }
     }
 
     fn pool_dir(&self, pool: PoolId) -> Result<PathBuf> {

@@ -100,6 +100,14 @@ impl FileVolume {
         })
     }
 
+    /// The sequence at which the content object `objno` shows in `view` was born (`None`:
+    /// absent). Equal births mean equal bytes: a snapshot service copies out only objects
+    /// whose birth it has not stored yet.
+    pub fn birth(&self, view: View, objno: u64) -> Result<Option<u64>> {
+        let rec = self.read_rec(objno)?;
+        Ok(self.version_at(objno, rec, view)?.birth())
+    }
+
     fn obj_size(&self) -> u64 {
         1 << self.order
     }

@@ -10,6 +10,7 @@ use crate::{Error, Result};
 use once_cell::sync::Lazy;
 use parking_lot::{Mutex, RwLock};
 use rbdshim_backend::{Backend, PoolId, Usage};
+use rbdshim_backend_curve::CurveBackend;
 use rbdshim_backend_file::FileBackend;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,7 +25,8 @@ pub fn register_backend(spec: &str, backend: Arc<dyn Backend>) {
     BACKENDS.lock().insert(spec.to_string(), backend);
 }
 
-/// Opens (once per process) the backend named by `spec`: `file:DIR`.
+/// Opens (once per process) the backend named by `spec`: `file:DIR`, or `curve:DIR[?options]`
+/// (see `rbdshim_backend_curve::Options`).
 pub fn open_backend(spec: &str) -> Result<Arc<dyn Backend>> {
     let mut map = BACKENDS.lock();
     if let Some(b) = map.get(spec) {
@@ -50,7 +52,28 @@ pub fn open_backend(spec: &str) -> Result<Arc<dyn Backend>> {
             map.insert(key, b.clone());
             b
         }
-        "curve" => return Err(Error::NotSupported),
+        "curve" => {
+            // One instance per store, however its directory is spelled (as for `file`).
+            let (dir, query) = rest.split_once('?').map_or((rest, None), |(d, q)| (d, Some(q)));
+            if dir.is_empty() {
+                return Err(Error::InvalidArgument("curve backend needs a directory"));
+            }
+            std::fs::create_dir_all(dir).map_err(|e| Error::Backend(e.into()))?;
+            let canon = std::fs::canonicalize(dir).map_err(|e| Error::Backend(e.into()))?;
+            let norm = match query {
+                Some(q) => format!("{}?{q}", canon.display()),
+                None => canon.display().to_string(),
+            };
+            let key = format!("curve:{norm}");
+            if let Some(b) = map.get(&key) {
+                let b = b.clone();
+                map.insert(spec.to_string(), b.clone());
+                return Ok(b);
+            }
+            let b: Arc<dyn Backend> = Arc::new(CurveBackend::open(&norm)?);
+            map.insert(key, b.clone());
+            b
+        }
         _ => return Err(Error::InvalidArgument("unknown backend kind")),
     };
     map.insert(spec.to_string(), backend.clone());

@@ -55,7 +55,7 @@ impl ImageShared {
         let raw = backend.record_get(loc, &header_key(id))?.ok_or(Error::NotFound)?;
         let header = Header::decode(&raw)?;
         let coord = backend.coordinator(loc, id)?;
-        let volume = crate::rmw::adapt(&backend.caps(), backend.volume_open(loc, id)?);
+        let volume = rbdshim_backend::adapt::adapt(&backend.caps(), backend.volume_open(loc, id)?);
         let gen = coord.generation();
         let shared = Arc::new(ImageShared {
             backend: backend.clone(),

@@ -34,7 +34,6 @@ pub mod options;
 pub mod osdpool;
 pub mod pool;
 pub mod rbdconfig;
-mod rmw;
 pub mod snapshot;
 pub mod stream;
 

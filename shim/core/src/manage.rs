@@ -144,7 +144,7 @@ pub(crate) fn create_with(ioctx: &IoCtx, name: &str, mut header: Header) -> Resu
     let id = new_image_id();
     header.id = id.clone();
     header.name = name.to_string();
-    let physical = crate::rmw::physical_size(&caps, header.size);
+    let physical = rbdshim_backend::adapt::physical_size(&caps, header.size);
     backend.volume_create(&loc, &id, VolumeSpec { size: physical, order: header.order })?;
     let undo = |backend: &dyn Backend| {
         let _ = backend.record_delete(&loc, &header_key(&id));

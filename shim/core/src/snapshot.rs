@@ -272,7 +272,7 @@ impl Image {
             if size < h.size {
                 sh.volume.truncate(&h.snapc(), size)?;
             } else if size > h.size {
-                sh.volume.grow(crate::rmw::physical_size(&caps, size))?;
+                sh.volume.grow(rbdshim_backend::adapt::physical_size(&caps, size))?;
             }
             sh.update_header(|h| {
                 h.size = size;

@@ -13,8 +13,20 @@ pub struct Env {
     pub io: IoCtx,
 }
 
+/// The store a test directory holds: the file backend, or the curve backend when
+/// `RBDSHIM_TEST_STORE=curve` (CI runs the suites on both).
 pub fn spec(dir: &std::path::Path) -> String {
-    format!("file:{}", dir.display())
+    match default_store() {
+        Store::Curve => format!("curve:{}", dir.display()),
+        _ => format!("file:{}", dir.display()),
+    }
+}
+
+pub fn default_store() -> Store {
+    match std::env::var("RBDSHIM_TEST_STORE").as_deref() {
+        Ok("curve") => Store::Curve,
+        _ => Store::File,
+    }
 }
 
 pub fn connect(spec: &str) -> Arc<Cluster> {
@@ -25,20 +37,23 @@ pub fn connect(spec: &str) -> Arc<Cluster> {
 }
 
 pub fn env() -> Env {
-    env_on(Store::File)
+    env_on(default_store())
 }
 
-/// Which store a test runs on: the plain file backend, or one with CurveBS's rules.
+/// Which store a test runs on: the plain file backend, the file backend given CurveBS's rules,
+/// or the curve backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Store {
     File,
     Strict,
+    Curve,
 }
 
 pub fn env_on(store: Store) -> Env {
     let dir = tempfile::tempdir().unwrap();
     let spec = match store {
-        Store::File => spec(dir.path()),
+        Store::File => format!("file:{}", dir.path().display()),
+        Store::Curve => format!("curve:{}", dir.path().display()),
         Store::Strict => {
             let spec = format!("strict:{}", dir.path().display());
             rbdshim_core::cluster::register_backend(&spec, std::sync::Arc::new(strict::Strict::open(dir.path())));

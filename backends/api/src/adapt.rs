@@ -1,4 +1,4 @@
-//! Hides a store's IO rules from everyone above the core.
+//! Hides a store's IO rules from the volume's users (the core, and the behaviour suite).
 //!
 //! A store that only takes aligned IO (CurveBS: 4 KiB) gets byte-granular requests turned into
 //! aligned ones here, with read-modify-write of the partial blocks at either end; blocks being
@@ -7,20 +7,20 @@
 //! Volumes are created at least as large as the store's minimum and in its size steps; the
 //! image size users see stays the one they asked for.
 
+use crate::{Caps, ObjectChange, Result, SnapContext, SnapId, View, Volume};
 use parking_lot::Mutex;
-use rbdshim_backend::{Caps, ObjectChange, Result, SnapContext, SnapId, View, Volume};
 use std::sync::Arc;
 
 const STRIPES: usize = 64;
 
 /// The volume size to ask the store for, for a logical image size.
-pub(crate) fn physical_size(caps: &Caps, logical: u64) -> u64 {
+pub fn physical_size(caps: &Caps, logical: u64) -> u64 {
     let step = caps.size_step.max(1);
     logical.max(caps.min_volume_size).div_ceil(step).saturating_mul(step)
 }
 
 /// Wraps `inner` if the store has rules to hide.
-pub(crate) fn adapt(caps: &Caps, inner: Arc<dyn Volume>) -> Arc<dyn Volume> {
+pub fn adapt(caps: &Caps, inner: Arc<dyn Volume>) -> Arc<dyn Volume> {
     if caps.io_alignment <= 1 && caps.can_shrink {
         return inner;
     }
