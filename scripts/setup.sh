@@ -32,6 +32,8 @@ add_backports() {
 command -v cargo >/dev/null || { echo "setup: cargo (Rust toolchain) is required" >&2; exit 1; }
 
 apt_install build-essential pkg-config
+# The curve backend's etcd client compiles etcd's protocol files; its tests run real etcd.
+apt_install protobuf-compiler etcd-server etcd-client
 # Ceph's headers, to check our ABI against theirs.
 apt_install librbd-dev librados-dev
 # Programs the end-to-end suites drive.

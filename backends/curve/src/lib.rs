@@ -20,6 +20,7 @@
 pub mod chunks;
 pub mod client;
 pub mod error;
+pub mod etcd_cluster;
 pub mod file;
 mod fsck;
 pub mod meta;

@@ -16,6 +16,8 @@ pub struct Options {
     pub dir: PathBuf,
     /// etcd endpoints (`host:port`); empty: the embedded metadata store under `dir`.
     pub etcd: Vec<String>,
+    /// Where this store's keys live in etcd (several stores may share one cluster).
+    pub etcd_prefix: String,
     /// Unit of placement and copy-on-write (`defaultChunkSize`).
     pub chunk_size: u64,
     /// Unit of space allocation; volume lengths are multiples of it (`defaultSegmentSize`).
@@ -42,6 +44,7 @@ impl Options {
         Options {
             dir: dir.into(),
             etcd: Vec::new(),
+            etcd_prefix: "rbdshim/".into(),
             chunk_size: 16 * MIB,
             segment_size: GIB,
             min_length: 10 * GIB,
@@ -69,6 +72,7 @@ impl Options {
             let (k, v) = pair.split_once('=').ok_or(CurveError::ParamError)?;
             match k {
                 "etcd" => o.etcd = v.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect(),
+                "prefix" => o.etcd_prefix = v.to_string(),
                 "chunk_size" => o.chunk_size = size(v)?,
                 "segment_size" => o.segment_size = size(v)?,
                 "min_length" => o.min_length = size(v)?,

@@ -28,7 +28,7 @@ impl CurveStore {
         let meta: Arc<dyn MetaStore> = if opts.etcd.is_empty() {
             Arc::new(Embedded::open(&opts.dir.join("meta"))?)
         } else {
-            return Err(CurveError::NotSupport);
+            Arc::new(crate::meta::etcd::Etcd::new(&opts.etcd, &opts.etcd_prefix, opts.lease, opts.meta_timeout)?)
         };
         Self::with_meta(opts, meta)
     }

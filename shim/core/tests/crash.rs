@@ -78,5 +78,7 @@ fn kill_dash_nine_loses_nothing_flushed() {
         total_flushed = next;
     }
     eprintln!("crash test: {rounds} kills, {total_flushed} records written and checked");
-    assert!(total_flushed > rounds as u64 * 10, "the writers made progress");
+    // Snapshots cost metadata round trips: many fewer records fit before the kill with etcd.
+    let per_round = if session_end_limit() > Duration::from_secs(1) { 3 } else { 10 };
+    assert!(total_flushed > rounds as u64 * per_round, "the writers made progress");
 }

@@ -6,6 +6,7 @@
 //! store ties one to a lock held by the process, etcd to a lease the client keeps alive.
 
 pub mod embedded;
+pub mod etcd;
 
 use crate::error::{CurveError, CurveResult};
 

@@ -6,6 +6,7 @@ pub mod strict;
 
 use rbdshim_core::{Cluster, CreateOptions, Image, IoCtx};
 use std::sync::Arc;
+use std::time::Duration;
 
 pub struct Env {
     pub dir: tempfile::TempDir,
@@ -13,12 +14,53 @@ pub struct Env {
     pub io: IoCtx,
 }
 
-/// The store a test directory holds: the file backend, or the curve backend when
-/// `RBDSHIM_TEST_STORE=curve` (CI runs the suites on both).
+/// The store a test directory holds: the file backend; or the curve backend when
+/// `RBDSHIM_TEST_STORE=curve`, with its metadata in etcd when `RBDSHIM_TEST_ETCD` names a
+/// cluster (`host:port,...`; each store gets its own key prefix). CI runs the suites on all three.
 pub fn spec(dir: &std::path::Path) -> String {
-    match default_store() {
-        Store::Curve => format!("curve:{}", dir.display()),
+    spec_on(default_store(), dir)
+}
+
+pub fn spec_on(store: Store, dir: &std::path::Path) -> String {
+    match store {
+        Store::Curve => match std::env::var("RBDSHIM_TEST_ETCD") {
+            Ok(eps) if !eps.is_empty() => {
+                // A prefix of its own per test store, the same in every process that opens it.
+                format!("curve:{}?etcd={eps}&prefix=t{:016x}/&lease_ms=2000", dir.display(), path_hash(dir))
+            }
+            _ => format!("curve:{}", dir.display()),
+        },
         _ => format!("file:{}", dir.display()),
+    }
+}
+
+fn path_hash(dir: &std::path::Path) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    dir.hash(&mut h);
+    h.finish()
+}
+
+/// How long a killed process may still count as alive: no time where the store sees processes
+/// end (POSIX locks), a lease (2 s in tests) where sessions live in etcd.
+pub fn session_end_limit() -> Duration {
+    match (default_store(), std::env::var("RBDSHIM_TEST_ETCD")) {
+        (Store::Curve, Ok(eps)) if !eps.is_empty() => Duration::from_secs(6),
+        _ => Duration::from_secs(1),
+    }
+}
+
+/// Polls `f` until it holds or `limit` passes; returns whether it held.
+pub fn eventually(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let start = std::time::Instant::now();
+    loop {
+        if f() {
+            return true;
+        }
+        if start.elapsed() > limit {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
@@ -52,8 +94,7 @@ pub enum Store {
 pub fn env_on(store: Store) -> Env {
     let dir = tempfile::tempdir().unwrap();
     let spec = match store {
-        Store::File => format!("file:{}", dir.path().display()),
-        Store::Curve => format!("curve:{}", dir.path().display()),
+        Store::File | Store::Curve => spec_on(store, dir.path()),
         Store::Strict => {
             let spec = format!("strict:{}", dir.path().display());
             rbdshim_core::cluster::register_backend(&spec, std::sync::Arc::new(strict::Strict::open(dir.path())));
