@@ -1,5 +1,6 @@
 # Shared helpers for the end-to-end suites: real programs (qemu-img, qemu-io, fio, C and Python
-# clients) driving librados.so.2 / librbd.so.1 from target/shim on a fresh file-backend store.
+# clients) driving librados.so.2 / librbd.so.1 from target/shim on a fresh store (file backend,
+# or curve: see RBDSHIM_E2E_STORE below).
 #
 # Mode (RBDSHIM_TEST_MODE): "path" puts target/shim first on LD_LIBRARY_PATH (library
 # replacement), "preload" loads both libraries with LD_PRELOAD instead.
@@ -15,6 +16,15 @@ SUITE=$(basename "$0" .sh)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/rbdshim-e2e.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 export RBDSHIM_BACKEND="file:$WORK/store"
+# RBDSHIM_E2E_STORE=curve runs the suites on the curve backend, its metadata in the etcd cluster
+# RBDSHIM_TEST_ETCD names (host:port,...) or embedded when that is unset.
+if [ "${RBDSHIM_E2E_STORE:-file}" = curve ]; then
+  if [ -n "${RBDSHIM_TEST_ETCD:-}" ]; then
+    export RBDSHIM_BACKEND="curve:$WORK/store?etcd=$RBDSHIM_TEST_ETCD&prefix=$(basename "$WORK")/"
+  else
+    export RBDSHIM_BACKEND="curve:$WORK/store"
+  fi
+fi
 # Clients such as fio refuse to start without a ceph.conf; ours only needs to exist.
 export CEPH_CONF="$WORK/ceph.conf"
 printf '[global]\nmon host = 127.0.0.1\n' > "$CEPH_CONF"
@@ -68,6 +78,21 @@ assert lib.rados_connect(c) == 0
 r = lib.rados_pool_create(c, sys.argv[1].encode())
 assert r in (0, -17), r
 lib.rados_shutdown(c)
+PY
+}
+
+# Whether our store has pool NAME (asked through our librados: no Ceph cluster exists here).
+pool_exists() {
+  shim python3 - "$1" <<'PY'
+import ctypes, sys
+lib = ctypes.CDLL("librados.so.2")
+c = ctypes.c_void_p()
+assert lib.rados_create(ctypes.byref(c), None) == 0
+assert lib.rados_connect(c) == 0
+lib.rados_pool_lookup.restype = ctypes.c_int64
+r = lib.rados_pool_lookup(c, sys.argv[1].encode())
+lib.rados_shutdown(c)
+sys.exit(0 if r >= 0 else 1)
 PY
 }
 

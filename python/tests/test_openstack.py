@@ -7,6 +7,8 @@ import tempfile
 
 import pytest
 
+from conftest import backend_spec
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 OURS = os.path.abspath(os.path.join(HERE, "..", "..", "target", "py"))
 # Our `rbd` and `ceph` tools (cargo's build directory), ahead of any others on PATH.
@@ -18,7 +20,7 @@ def run_scenario(script):
         conf = os.path.join(d, "ceph.conf")
         with open(conf, "w") as f:
             f.write("[global]\nmon host = 127.0.0.1\n")
-        env = dict(os.environ, RBDSHIM_BACKEND="file:" + os.path.join(d, "store"), PYTHONPATH=OURS,
+        env = dict(os.environ, RBDSHIM_BACKEND=backend_spec(os.path.join(d, "store")), PYTHONPATH=OURS,
                    RBDSHIM_PY=OURS, PYTHONNOUSERSITE="1", PATH=TOOLS + os.pathsep + os.environ["PATH"])
         assert os.access(os.path.join(TOOLS, "rbd"), os.X_OK), "build the CLI first (cargo build -p rbdshim-cli)"
         r = subprocess.run(["/usr/bin/python3", os.path.join(HERE, "openstack", script), conf],

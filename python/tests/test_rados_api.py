@@ -15,6 +15,8 @@ import uuid
 
 import pytest
 
+from conftest import backend_spec
+
 import rados
 
 
@@ -254,7 +256,7 @@ def test_fsid_differs_between_stores(monkeypatch):
     fsids = []
     for _ in range(2):
         with tempfile.TemporaryDirectory() as d:
-            monkeypatch.setenv("RBDSHIM_BACKEND", "file:" + d)
+            monkeypatch.setenv("RBDSHIM_BACKEND", backend_spec(d))
             with rados.Rados(conffile=None) as c:
                 fsids.append(c.get_fsid())
     assert fsids[0] != fsids[1]

@@ -1032,22 +1032,37 @@ def test_diff_iterate_from_the_beginning(img):
     assert all(o % MiB == 0 and n % MiB == 0 for o, n, _ in whole)
 
 
+def exact(want):
+    """Ceph's extents; on a store with 4 KiB blocks (curve) data is allocated in whole blocks,
+    so each extent grows to block boundaries (the extra bytes read as zeros)."""
+    if os.environ.get("RBDSHIM_TEST_STORE") != "curve":
+        return want
+    out = []
+    for o, n, e in want:
+        start, end = o // 4096 * 4096, -(-(o + n) // 4096) * 4096
+        if out and out[-1][2] == e and out[-1][0] + out[-1][1] >= start:
+            out[-1] = (out[-1][0], max(end, out[-1][0] + out[-1][1]) - out[-1][0], e)
+        else:
+            out.append((start, end - start, e))
+    return out
+
+
 def test_diff_iterate_exact_extents(ioctx, r):
     # the sequence of Ceph's test_rbd.py test_diff_iterate, on 4 MiB objects
     r.create(ioctx, "d", 8 * MiB)
     with rbd.Image(ioctx, "d") as image:
-        assert extents(image) == []
+        assert extents(image) == exact([])
         image.write(b"a" * 256, 0)
-        assert extents(image) == [(0, 256, True)]
+        assert extents(image) == exact([(0, 256, True)])
         image.write(b"b" * 256, 256)
-        assert extents(image) == [(0, 512, True)]
+        assert extents(image) == exact([(0, 512, True)])
         image.discard(128, 256)
-        assert extents(image) == [(0, 512, True)]
+        assert extents(image) == exact([(0, 512, True)])
         image.create_snap("snap1")
         image.discard(0, 4 * MiB)
         image.create_snap("snap2")
         image.set_snap("snap2")
-        assert extents(image, from_snapshot="snap1") == [(0, 512, False)]
+        assert extents(image, from_snapshot="snap1") == exact([(0, 512, False)])
 
 
 def test_diff_iterate_from_snapshot(img):

@@ -8,6 +8,8 @@ import tempfile
 
 import pytest
 
+from conftest import backend_spec
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
@@ -17,7 +19,7 @@ def test_scenario_on_our_modules(script):
         conf = os.path.join(d, "ceph.conf")
         with open(conf, "w") as f:
             f.write("[global]\nmon host = 127.0.0.1\n")
-        env = dict(os.environ, CEPH_CONF=conf, RBDSHIM_BACKEND="file:" + os.path.join(d, "store"))
+        env = dict(os.environ, CEPH_CONF=conf, RBDSHIM_BACKEND=backend_spec(os.path.join(d, "store")))
         r = subprocess.run([sys.executable, os.path.join(ROOT, "qemu-tests", "py", script)], env=env,
                            capture_output=True, text=True, timeout=300)
         assert r.returncode == 0, r.stdout + r.stderr

@@ -52,7 +52,14 @@ impl EtcdCluster {
             .args(["--listen-peer-urls", &format!("http://127.0.0.1:{}", m.peer)])
             .args(["--initial-advertise-peer-urls", &format!("http://127.0.0.1:{}", m.peer)])
             .args(["--initial-cluster", &self.initial, "--initial-cluster-state", "new"])
-            .args(["--initial-cluster-token", "rbdshim-test", "--heartbeat-interval", "50", "--election-timeout", "500"])
+            .args([
+                "--initial-cluster-token",
+                "rbdshim-test",
+                "--heartbeat-interval",
+                "50",
+                "--election-timeout",
+                "500",
+            ])
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()?;

@@ -65,9 +65,7 @@ pub struct CloneTask {
 }
 
 fn new_uuid() -> String {
-    let r: u128 = rand::random();
-    let h = format!("{r:032x}");
-    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
+    uuid::Uuid::new_v4().to_string()
 }
 
 fn put_json<T: Serialize>(store: &CurveStore, key: &str, v: &T) -> CurveResult<()> {

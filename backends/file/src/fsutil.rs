@@ -265,6 +265,28 @@ pub fn is_recent(path: &Path) -> bool {
     }
 }
 
+/// Bytes of data stored under `dir`, as a pool's statistics count them.
+pub fn data_bytes(dir: &Path) -> u64 {
+    let mut total = 0;
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            // Data only, as Ceph's pool statistics count it: names, records and object sidecars
+            // (xattrs, omap) are metadata, so a new pool uses 0 bytes.
+            let name = e.file_name();
+            if ["NAME", "pool.json", "records"].iter().any(|m| name == *m) || name.to_string_lossy().ends_with("~m") {
+                continue;
+            }
+            if let Ok(m) = e.metadata() {
+                if m.is_dir() {
+                    total += data_bytes(&e.path());
+                } else {
+                    total += std::os::unix::fs::MetadataExt::blocks(&m) * 512;
+                }
+            }
+        }
+    }
+    total
+}
 
 #[cfg(test)]
 mod tests {

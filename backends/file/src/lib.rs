@@ -147,9 +147,7 @@ impl FileBackend {
 }
 
 fn new_uuid() -> String {
-    let b: [u8; 16] = rand::random();
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-4{}-a{}-{}", &h[0..8], &h[8..12], &h[13..16], &h[17..20], &h[20..32])
+    uuid::Uuid::new_v4().to_string()
 }
 
 /// Splits a record file into (key, value).
@@ -267,28 +265,6 @@ fn list_dir(dir: &Path) -> Result<Vec<String>> {
         Err(e) => return Err(e.into()),
     }
     Ok(out)
-}
-
-fn dir_bytes(dir: &Path) -> u64 {
-    let mut total = 0;
-    if let Ok(rd) = fs::read_dir(dir) {
-        for e in rd.flatten() {
-            // Data only, as Ceph's pool statistics count it: names, records and object sidecars
-            // (xattrs, omap) are metadata, so a new pool uses 0 bytes.
-            let name = e.file_name();
-            if ["NAME", "pool.json", "records"].iter().any(|m| name == *m) || name.to_string_lossy().ends_with("~m") {
-                continue;
-            }
-            if let Ok(m) = e.metadata() {
-                if m.is_dir() {
-                    total += dir_bytes(&e.path());
-                } else {
-                    total += std::os::unix::fs::MetadataExt::blocks(&m) * 512;
-                }
-            }
-        }
-    }
-    total
 }
 
 impl Backend for FileBackend {
@@ -519,7 +495,7 @@ impl Backend for FileBackend {
         if self.read_pool_name(pool)?.is_none() {
             return Err(Error::NotFound);
         }
-        Ok(dir_bytes(&self.pool_dir(pool)))
+        Ok(fsutil::data_bytes(&self.pool_dir(pool)))
     }
 
     fn fsck(&self, repair: bool) -> Result<FsckReport> {

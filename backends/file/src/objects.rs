@@ -77,6 +77,11 @@ impl FileObjects {
         fsutil::write_atomic(&d.join("pool.json"), b"{}")
     }
 
+    /// Bytes of object data in pool `pool`.
+    pub fn pool_bytes(&self, pool: PoolId) -> u64 {
+        fsutil::data_bytes(&self.root.join("pools").join(pool.to_string()))
+    }
+
     pub fn remove_pool(&self, pool: PoolId) -> Result<()> {
         match std::fs::remove_dir_all(self.root.join("pools").join(pool.to_string())) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),

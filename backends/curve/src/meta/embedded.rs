@@ -313,12 +313,16 @@ impl MetaStore for Embedded {
         if let Some((id, _)) = &st.session {
             return Ok(id.clone());
         }
-        let id = format!("{:016x}", rand::random::<u64>());
+        // The pid keeps ids of processes forked from one parent apart (they may share its
+        // random number generator state).
+        let id = format!("{:08x}{:016x}", std::process::id(), rand::random::<u64>());
         let dir = self.dir.join("sessions");
         // Locked under a hidden name first: a checker must never see it unlocked.
         let tmp = dir.join(format!(".new-{id}"));
-        let f = open_rw(&tmp)?;
-        posix_lock(&f, true)?;
+        let f = OpenOptions::new().read(true).write(true).create_new(true).mode(0o600).open(&tmp)?;
+        if !posix_lock(&f, false)? {
+            return Err(CurveError::InternalError);
+        }
         f.write_all_at(format!("{}\n", std::process::id()).as_bytes(), 0)?;
         std::fs::rename(&tmp, dir.join(&id))?;
         st.session = Some((id.clone(), f));

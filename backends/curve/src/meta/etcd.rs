@@ -15,6 +15,9 @@ use parking_lot::Mutex;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+/// The longest one attempt of a request may take before it is tried again.
+const ATTEMPT: Duration = Duration::from_secs(1);
+
 pub struct Etcd {
     endpoints: Vec<String>,
     prefix: String,
@@ -42,10 +45,8 @@ impl Etcd {
         if endpoints.is_empty() {
             return Err(CurveError::ParamError);
         }
-        let endpoints = endpoints
-            .iter()
-            .map(|e| if e.contains("://") { e.clone() } else { format!("http://{e}") })
-            .collect();
+        let endpoints =
+            endpoints.iter().map(|e| if e.contains("://") { e.clone() } else { format!("http://{e}") }).collect();
         Ok(Etcd { endpoints, prefix: prefix.to_string(), lease, timeout, conn: Mutex::new(None) })
     }
 
@@ -74,10 +75,12 @@ impl Etcd {
                 .build()?;
             let opts = ConnectOptions::new()
                 .with_connect_timeout(self.timeout)
-                .with_timeout(self.timeout)
+                .with_timeout(ATTEMPT)
                 .with_keep_alive(Duration::from_secs(2), Duration::from_secs(2));
             let client = rt
-                .block_on(async { tokio::time::timeout(self.timeout, Client::connect(&self.endpoints, Some(opts))).await })
+                .block_on(async {
+                    tokio::time::timeout(self.timeout, Client::connect(&self.endpoints, Some(opts))).await
+                })
                 .map_err(|_| CurveError::TimedOut)?
                 .map_err(failed)?;
             *guard = Some(Conn { gen, rt, client, session: None });
@@ -92,10 +95,15 @@ impl Etcd {
             if left.is_zero() {
                 return Err(CurveError::TimedOut);
             }
+            // An attempt stuck on a member that went away is abandoned and tried again (the
+            // channel balances over the members still up).
             let fut = f(client.clone());
-            let attempt = handle.block_on(async move { tokio::time::timeout(left, fut).await });
+            let attempt = handle.block_on(async move { tokio::time::timeout(left.min(ATTEMPT), fut).await });
             match attempt {
-                Err(_) => return Err(CurveError::TimedOut),
+                Err(_) => {
+                    tracing::debug!("etcd request timed out, retrying");
+                    continue;
+                }
                 Ok(Ok(v)) => return Ok(v),
                 Ok(Err(e)) => {
                     tracing::debug!("etcd request failed, retrying: {e}");

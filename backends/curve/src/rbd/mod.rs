@@ -175,7 +175,8 @@ impl Backend for CurveBackend {
 
     fn fsid(&self) -> String {
         let key = "rbd/fsid";
-        let fresh = format!("{:032x}", rand::random::<u128>());
+        // A UUID, as Ceph's fsid.
+        let fresh = uuid::Uuid::new_v4().to_string();
         let fsid = meta::update(self.store.meta.as_ref(), key, |cur| match cur {
             Some(v) => Ok((Some(v.to_vec()), String::from_utf8_lossy(v).into_owned())),
             None => Ok((Some(fresh.clone().into_bytes()), fresh.clone())),
@@ -391,7 +392,7 @@ impl Backend for CurveBackend {
         let name = self.pool_name(pool)?;
         let mut files = Vec::new();
         self.files_under(&format!("/{}", component(&name)?), &mut files)?;
-        let mut total = 0;
+        let mut total = self.objects.pool_bytes(pool);
         for f in files {
             total += self.store.chunks.get(f.id)?.vol.allocated()?;
         }
