@@ -67,7 +67,7 @@ e2e_count() { # FILE FIELD(1=passed,2=failed): the run's total, or "missing" whe
   echo "${v:-missing}"
 }
 py_count() { # FILE WORD(passed|failed)
-  (grep -Eo "[0-9]+ $2" "$1" || true) | tail -1 | awk '{print $1+0}'
+  (grep -Eo "[0-9]+ $2" "$1" || true) | awk '{n = $1} END {print n + 0}'
 }
 e2e_pass=0 e2e_fail=0 py_pass=0 py_fail=0
 for f in target/e2e-output.txt target/e2e-curve-output.txt; do
