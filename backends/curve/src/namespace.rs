@@ -396,10 +396,15 @@ impl Namespace {
         }
     }
 
-    /// Moves a file to the recycle bin as `<name>-<id>-<unix time>`; `busy` says whether it is
-    /// open (checked by the caller, who knows sessions).
+    /// Moves a file to the recycle bin as `<name>-<id>-<unix time>`; `open` says whether a
+    /// client has it open (the caller knows sessions).
     pub fn unlink(&self, path: &str, user: &UserInfo, open: bool) -> CurveResult<FileInfo> {
         let info = self.lookup(path, user)?;
+        self.to_recycle_bin(&info, path, open)
+    }
+
+    /// [`Namespace::unlink`] of an entry already looked up (and owner-checked) at `path`.
+    pub fn to_recycle_bin(&self, info: &FileInfo, path: &str, open: bool) -> CurveResult<FileInfo> {
         if info.filetype != FileType::PageFile {
             return Err(CurveError::ParamError);
         }
@@ -414,7 +419,7 @@ impl Namespace {
         moved.parent = bin.id;
         moved.name = format!("{}-{}-{}", info.name, info.id, now_us() / 1_000_000);
         moved.original = Some(format!("/{}", components(path)?.join("/")));
-        self.move_entry(&info, &moved)?;
+        self.move_entry(info, &moved)?;
         Ok(moved)
     }
 

@@ -292,3 +292,18 @@ fn damaged_metadata_is_refused_and_orphans_are_swept() {
         Ok(_) => panic!("a damaged metadata log was accepted"),
     }
 }
+
+#[test]
+fn rbd_removal_goes_through_the_recycle_bin_and_frees_the_chunks() {
+    use rbdshim_backend::Backend;
+    let d = tempfile::tempdir().unwrap();
+    let b = rbdshim_backend_curve::CurveBackend::open(&d.path().display().to_string()).unwrap();
+    let loc = rbdshim_backend::Loc::new(b.pool_create("p").unwrap(), "");
+    b.volume_create(&loc, "v", rbdshim_backend::VolumeSpec { size: 1 << 20, order: 22 }).unwrap();
+    let admin = UserInfo::new("admin");
+    let id = b.store().ns.lookup("/p/v", &admin).unwrap().id;
+    b.volume_remove(&loc, "v").unwrap();
+    assert_eq!(b.store().ns.lookup("/p/v", &admin), Err(CurveError::NotExist));
+    assert!(b.store().ns.listdir("/RecycleBin", &root()).unwrap().is_empty());
+    assert!(!b.store().chunks.volume_dir(id).exists());
+}

@@ -89,21 +89,23 @@ impl CurveBackend {
         Ok(info)
     }
 
-    /// Removes a volume for good, with its coordination state.
-    fn destroy(&self, info: &FileInfo) -> Result<()> {
+    /// Removes the volume at `path` as CurveBS deletes: into the recycle bin, then for good
+    /// (RBD's own trash keeps images that are to come back), with its coordination state.
+    fn destroy(&self, info: &FileInfo, path: &str) -> Result<()> {
         self.volumes.lock().remove(&info.id);
         self.coords.lock().remove(&info.id);
-        self.store.ns.delete_force_entry(info)?;
+        let binned = self.store.ns.to_recycle_bin(info, path, false)?;
+        self.store.ns.delete_force_entry(&binned)?;
         MetaCoordinator::clear(self.store.meta.as_ref(), info.id)?;
         Ok(self.store.free(info)?)
     }
 
-    /// Every volume under a directory, recursively (pool removal).
-    fn files_under(&self, path: &str, out: &mut Vec<FileInfo>) -> Result<()> {
+    /// Every volume under a directory, recursively, with its path (pool removal).
+    fn files_under(&self, path: &str, out: &mut Vec<(FileInfo, String)>) -> Result<()> {
         for e in self.store.ns.listdir(path, &self.user)? {
             let p = format!("{path}/{}", e.name);
             match e.filetype {
-                FileType::PageFile => out.push(e),
+                FileType::PageFile => out.push((e, p)),
                 FileType::Directory => self.files_under(&p, out)?,
             }
         }
@@ -218,8 +220,8 @@ impl Backend for CurveBackend {
         let dir = format!("/{}", component(name)?);
         let mut files = Vec::new();
         self.files_under(&dir, &mut files)?;
-        for f in &files {
-            self.destroy(f)?;
+        for (f, path) in &files {
+            self.destroy(f, path)?;
         }
         for ns in self.namespace_list(id)? {
             self.store.ns.rmdir(&format!("{dir}/{}", component(&ns)?), &self.user)?;
@@ -351,10 +353,7 @@ impl Backend for CurveBackend {
         if self.store.open_elsewhere(info.id)? {
             return Err(Error::Busy);
         }
-        if info.clones > 0 {
-            return Err(Error::Busy);
-        }
-        self.destroy(&info)
+        self.destroy(&info, &self.volume_path(loc, id)?)
     }
 
     fn volume_open(&self, loc: &Loc, id: &str) -> Result<Arc<dyn Volume>> {
@@ -393,7 +392,7 @@ impl Backend for CurveBackend {
         let mut files = Vec::new();
         self.files_under(&format!("/{}", component(&name)?), &mut files)?;
         let mut total = self.objects.pool_bytes(pool);
-        for f in files {
+        for (f, _) in files {
             total += self.store.chunks.get(f.id)?.vol.allocated()?;
         }
         Ok(total)
