@@ -10,6 +10,8 @@
 #              BENCH_KEEP=1       keep the work directory
 #              BENCH_NO_BUILD=1   use the libraries and tools already in target/
 #              BENCH_ONLY=fio,qemu,convert,python,meta,resources   run some sections only
+#              BENCH_BACKEND=curve  measure the curve backend (embedded metadata; with
+#                                   BENCH_ETCD=host:port,... its metadata in that etcd cluster)
 # docs/benchmarks.md describes every case and holds the results of a full run.
 set -euo pipefail
 
@@ -18,7 +20,7 @@ while [ $# -gt 0 ]; do
   case $1 in
     --json) json=${2:?--json needs a file}; shift 2 ;;
     --json=*) json=${1#--json=}; shift ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown argument $1 (usage: scripts/bench.sh [--json FILE])" >&2; exit 2 ;;
   esac
 done

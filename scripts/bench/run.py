@@ -452,6 +452,7 @@ def main():
     p.add_argument("--table", metavar="JSON", help="only print the table of an earlier --json file")
     p.add_argument("--json")
     p.add_argument("--quick", action="store_true")
+    p.add_argument("--backend", choices=("file", "curve"), default=os.environ.get("BENCH_BACKEND", "file"))
     p.add_argument("--only", default="fio,qemu,convert,python,meta,resources",
                    help="comma-separated sections to run (for development)")
     a = p.parse_args()
@@ -463,7 +464,13 @@ def main():
         p.error("--work is required")
     work = os.path.abspath(a.work)
     os.makedirs(work, exist_ok=True)
-    os.environ["RBDSHIM_BACKEND"] = "file:" + os.path.join(work, "store")
+    store = os.path.join(work, "store")
+    if a.backend == "curve":
+        # The curve backend on the same filesystem, its metadata embedded or in BENCH_ETCD.
+        etcd = os.environ.get("BENCH_ETCD")
+        os.environ["RBDSHIM_BACKEND"] = "curve:" + store + ("?etcd=%s&prefix=bench-%d/" % (etcd, os.getpid()) if etcd else "")
+    else:
+        os.environ["RBDSHIM_BACKEND"] = "file:" + store
     os.environ["CEPH_CONF"] = os.path.join(work, "ceph.conf")
     with open(os.environ["CEPH_CONF"], "w") as f:
         f.write("[global]\nmon host = 127.0.0.1\n")
@@ -488,6 +495,8 @@ def main():
     for k, v in machine(work):
         print("  %-17s %s" % (k, v), file=sys.stderr)
     print("mode: %s" % ("quick (BENCH_QUICK=1)" if q else "full"), file=sys.stderr)
+    print("backend: %s" % os.environ["RBDSHIM_BACKEND"].split("?")[0].split(":")[0]
+          + (" (metadata in etcd)" if "etcd=" in os.environ["RBDSHIM_BACKEND"] else ""), file=sys.stderr)
 
     pyio(["mkpool", POOL])
     sections = {"fio": case_fio, "qemu": case_qemu_bench, "convert": case_convert,

@@ -1,5 +1,6 @@
 //! A throw-away etcd cluster on 127.0.0.1 for tests (Debian's etcd-server): members can be
-//! killed and restarted to exercise the metadata store's behaviour without quorum.
+//! killed and restarted to exercise the metadata store's behaviour without quorum. Members
+//! are killed when the thread that started them ends.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -44,7 +45,17 @@ impl EtcdCluster {
         let m = &self.members[i];
         let data = self.dir.join(&m.name);
         let log = std::fs::File::create(self.dir.join(format!("{}.log", m.name)))?;
-        let child = Command::new("etcd")
+        let mut cmd = Command::new("etcd");
+        // SAFETY: the closure runs in the forked child before exec and only calls prctl, which
+        // is async-signal-safe. Members die with the thread that started them, so a test
+        // process that ends (or is killed) never leaves a cluster behind.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        let child = cmd
             .args(["--name", &m.name, "--data-dir"])
             .arg(&data)
             .args(["--listen-client-urls", &format!("http://127.0.0.1:{}", m.client)])

@@ -9,21 +9,28 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 /// One cluster for the suite cases of this binary (each store has its own key prefix): the one
-/// `RBDSHIM_TEST_ETCD` names, or one started here.
+/// `RBDSHIM_TEST_ETCD` names, or one started here by a thread that lives as long as the
+/// process (the members die with it).
 fn shared() -> &'static str {
-    static CLUSTER: OnceLock<(Option<tempfile::TempDir>, String, Option<Box<EtcdCluster>>)> = OnceLock::new();
-    let c = CLUSTER.get_or_init(|| {
+    static ENDPOINTS: OnceLock<String> = OnceLock::new();
+    ENDPOINTS.get_or_init(|| {
         if let Ok(eps) = std::env::var("RBDSHIM_TEST_ETCD") {
             if !eps.is_empty() {
-                return (None, eps, None);
+                return eps;
             }
         }
-        let d = tempfile::tempdir().unwrap();
-        let c = EtcdCluster::start(d.path(), 3).expect("start etcd (Debian's etcd-server)");
-        let eps = c.endpoints();
-        (Some(d), eps, Some(Box::new(c)))
-    });
-    &c.1
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            // Under target/ (never removed: this thread outlives the tests).
+            let d = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+            let c = EtcdCluster::start(d.path(), 3).expect("start etcd (Debian's etcd-server)");
+            tx.send(c.endpoints()).unwrap();
+            loop {
+                std::thread::park();
+            }
+        });
+        rx.recv().expect("etcd cluster")
+    })
 }
 
 fn spec(dir: &std::path::Path, endpoints: &str, extra: &str) -> String {
