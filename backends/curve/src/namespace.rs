@@ -130,18 +130,25 @@ impl Namespace {
     }
 
     fn root(&self) -> FileInfo {
+        let mut root = self.entry(ROOT_ID, ROOT_ID, "/", FileType::Directory, &self.opts.root_owner, 0);
+        root.ctime = 0;
+        root
+    }
+
+    /// An entry with the store's defaults.
+    fn entry(&self, id: u64, parent: u64, name: &str, filetype: FileType, owner: &str, length: u64) -> FileInfo {
         FileInfo {
-            id: ROOT_ID,
-            parent: ROOT_ID,
-            name: "/".into(),
-            filetype: FileType::Directory,
-            owner: self.opts.root_owner.clone(),
-            length: 0,
-            ctime: 0,
+            id,
+            parent,
+            name: name.to_string(),
+            filetype,
+            owner: owner.to_string(),
+            length,
+            ctime: now_us(),
             status: FileStatus::Created,
-            chunk_size: 0,
-            segment_size: 0,
-            block_size: 0,
+            chunk_size: self.opts.chunk_size,
+            segment_size: self.opts.segment_size,
+            block_size: self.opts.block_size,
             seq: 0,
             snaps: Vec::new(),
             epoch: 0,
@@ -216,25 +223,8 @@ impl Namespace {
         owner: &str,
         length: u64,
     ) -> CurveResult<FileInfo> {
-        Ok(FileInfo {
-            id: meta::next_counter(self.meta.as_ref(), "ns/next_id")?,
-            parent,
-            name: name.to_string(),
-            filetype,
-            owner: owner.to_string(),
-            length,
-            ctime: now_us(),
-            status: FileStatus::Created,
-            chunk_size: self.opts.chunk_size,
-            segment_size: self.opts.segment_size,
-            block_size: self.opts.block_size,
-            seq: 0,
-            snaps: Vec::new(),
-            epoch: 0,
-            clone_source: None,
-            clones: 0,
-            original: None,
-        })
+        let id = meta::next_counter(self.meta.as_ref(), "ns/next_id")?;
+        Ok(self.entry(id, parent, name, filetype, owner, length))
     }
 
     pub fn mkdir(&self, path: &str, user: &UserInfo) -> CurveResult<FileInfo> {

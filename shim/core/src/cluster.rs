@@ -33,49 +33,35 @@ pub fn open_backend(spec: &str) -> Result<Arc<dyn Backend>> {
         return Ok(b.clone());
     }
     let (kind, rest) = spec.split_once(':').ok_or(Error::InvalidArgument("backend spec must be KIND:LOCATION"))?;
-    let backend: Arc<dyn Backend> = match kind {
-        "file" => {
-            if rest.is_empty() {
-                return Err(Error::InvalidArgument("file backend needs a directory"));
-            }
-            // One instance per store, however the path is spelled (POSIX locks are per process:
-            // two instances on one directory would each believe they hold the same lock).
-            std::fs::create_dir_all(rest).map_err(|e| Error::Backend(e.into()))?;
-            let canon = std::fs::canonicalize(rest).map_err(|e| Error::Backend(e.into()))?;
-            let key = format!("file:{}", canon.display());
-            if let Some(b) = map.get(&key) {
-                let b = b.clone();
-                map.insert(spec.to_string(), b.clone());
-                return Ok(b);
-            }
-            let b: Arc<dyn Backend> = Arc::new(FileBackend::open(&canon)?);
-            map.insert(key, b.clone());
-            b
-        }
-        "curve" => {
-            // One instance per store, however its directory is spelled (as for `file`).
-            let (dir, query) = rest.split_once('?').map_or((rest, None), |(d, q)| (d, Some(q)));
-            if dir.is_empty() {
-                return Err(Error::InvalidArgument("curve backend needs a directory"));
-            }
-            std::fs::create_dir_all(dir).map_err(|e| Error::Backend(e.into()))?;
-            let canon = std::fs::canonicalize(dir).map_err(|e| Error::Backend(e.into()))?;
-            let norm = match query {
-                Some(q) => format!("{}?{q}", canon.display()),
-                None => canon.display().to_string(),
-            };
-            let key = format!("curve:{norm}");
-            if let Some(b) = map.get(&key) {
-                let b = b.clone();
-                map.insert(spec.to_string(), b.clone());
-                return Ok(b);
-            }
-            let b: Arc<dyn Backend> = Arc::new(CurveBackend::open(&norm)?);
-            map.insert(key, b.clone());
-            b
-        }
-        _ => return Err(Error::InvalidArgument("unknown backend kind")),
+    // One instance per store, however its directory is spelled: POSIX locks are per process,
+    // and two instances on one directory would each believe they hold the same lock.
+    let (dir, query) = rest.split_once('?').map_or((rest, None), |(d, q)| (d, Some(q)));
+    if !matches!(kind, "file" | "curve") {
+        return Err(Error::InvalidArgument("unknown backend kind"));
+    }
+    if kind == "file" && query.is_some() {
+        return Err(Error::InvalidArgument("the file backend takes no options"));
+    }
+    if dir.is_empty() {
+        return Err(Error::InvalidArgument("the backend needs a directory"));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| Error::Backend(e.into()))?;
+    let canon = std::fs::canonicalize(dir).map_err(|e| Error::Backend(e.into()))?;
+    let norm = match query {
+        Some(q) => format!("{}?{q}", canon.display()),
+        None => canon.display().to_string(),
     };
+    let key = format!("{kind}:{norm}");
+    if let Some(b) = map.get(&key) {
+        let b = b.clone();
+        map.insert(spec.to_string(), b.clone());
+        return Ok(b);
+    }
+    let backend: Arc<dyn Backend> = match kind {
+        "file" => Arc::new(FileBackend::open(&canon)?),
+        _ => Arc::new(CurveBackend::open(&norm)?),
+    };
+    map.insert(key, backend.clone());
     map.insert(spec.to_string(), backend.clone());
     Ok(backend)
 }

@@ -203,14 +203,16 @@ impl Embedded {
         Ok(())
     }
 
-    fn read<T>(&self, f: impl FnOnce(&State) -> CurveResult<T>) -> CurveResult<T> {
+    /// Runs `f` on the up-to-date state with the store locked against other processes;
+    /// `writer` may cut a torn tail off the log.
+    fn locked<T>(&self, writer: bool, f: impl FnOnce(&mut State) -> CurveResult<T>) -> CurveResult<T> {
         let mut st = self.state.lock();
         self.files(&mut st)?;
         let lock = st.lock.take();
         let r = (|| {
             let l = lock.as_ref().ok_or(CurveError::InternalError)?;
             posix_lock(l, true)?;
-            let r = self.refresh(&mut st, false).and_then(|_| f(&st));
+            let r = self.refresh(&mut st, writer).and_then(|_| f(&mut st));
             posix_unlock(l)?;
             r
         })();
@@ -218,25 +220,18 @@ impl Embedded {
         r
     }
 
+    fn read<T>(&self, f: impl FnOnce(&State) -> CurveResult<T>) -> CurveResult<T> {
+        self.locked(false, |st| f(st))
+    }
+
     fn write<T>(&self, f: impl FnOnce(&mut State) -> CurveResult<(Vec<Op>, T)>) -> CurveResult<T> {
-        let mut st = self.state.lock();
-        self.files(&mut st)?;
-        let lock = st.lock.take();
-        let r = (|| {
-            let l = lock.as_ref().ok_or(CurveError::InternalError)?;
-            posix_lock(l, true)?;
-            let r = self.refresh(&mut st, true).and_then(|_| {
-                let (ops, out) = f(&mut st)?;
-                if !ops.is_empty() {
-                    self.append(&mut st, &ops)?;
-                }
-                Ok(out)
-            });
-            posix_unlock(l)?;
-            r
-        })();
-        st.lock = lock;
-        r
+        self.locked(true, |st| {
+            let (ops, out) = f(st)?;
+            if !ops.is_empty() {
+                self.append(st, &ops)?;
+            }
+            Ok(out)
+        })
     }
 
     fn append(&self, st: &mut State, ops: &[Op]) -> CurveResult<()> {

@@ -17,7 +17,7 @@ use crate::options::Options;
 use crate::store::CurveStore;
 use parking_lot::Mutex;
 use rbdshim_backend::*;
-use rbdshim_backend_file::FileObjects;
+use rbdshim_backend_file::{FileCoordinator, FileObjects};
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 
@@ -29,7 +29,7 @@ pub struct CurveBackend {
     user: UserInfo,
     objects: FileObjects,
     volumes: Mutex<HashMap<u64, Weak<CurveVolume>>>,
-    coords: Mutex<HashMap<u64, Weak<MetaCoordinator>>>,
+    coords: Mutex<HashMap<u64, Weak<dyn Coordinator>>>,
     locks: records::LocalLocks,
 }
 
@@ -97,7 +97,15 @@ impl CurveBackend {
         let binned = self.store.ns.to_recycle_bin(info, path, false)?;
         self.store.ns.delete_force_entry(&binned)?;
         MetaCoordinator::clear(self.store.meta.as_ref(), info.id)?;
+        match std::fs::remove_dir_all(self.coord_dir(info.id)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+            _ => {}
+        }
         Ok(self.store.free(info)?)
+    }
+
+    fn coord_dir(&self, id: u64) -> std::path::PathBuf {
+        self.store.opts.dir.join("coord").join(id.to_string())
     }
 
     /// Every volume under a directory, recursively, with its path (pool removal).
@@ -374,7 +382,13 @@ impl Backend for CurveBackend {
         if let Some(c) = map.get(&info.id).and_then(Weak::upgrade) {
             return Ok(c);
         }
-        let c = Arc::new(MetaCoordinator::new(self.store.meta.clone(), info.id));
+        // One host (embedded metadata): the file backend's coordinator, a shared-memory page and
+        // POSIX locks, which costs no metadata read per IO. Several hosts: the metadata store.
+        let c: Arc<dyn Coordinator> = if self.store.opts.etcd.is_empty() {
+            Arc::new(FileCoordinator::open(&self.coord_dir(info.id))?)
+        } else {
+            Arc::new(MetaCoordinator::new(self.store.meta.clone(), info.id))
+        };
         map.insert(info.id, Arc::downgrade(&c));
         Ok(c)
     }
