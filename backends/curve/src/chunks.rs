@@ -25,6 +25,9 @@ pub struct Chunks {
     epoch: File,
     /// Serialises copy-on-read fills of lazy clones with writes to the same chunk.
     pub fill_locks: Vec<Mutex<()>>,
+    /// Held by a flatten from start to finish: a second one (the background fill and a
+    /// caller's) waits and then finds the work done.
+    pub flatten: Mutex<()>,
 }
 
 const FILL_STRIPES: usize = 64;
@@ -81,7 +84,12 @@ impl ChunkServer {
         let vol = FileVolume::open(&dir)?;
         let epoch =
             std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(dir.join("epoch"))?;
-        let c = Arc::new(Chunks { vol, epoch, fill_locks: (0..FILL_STRIPES).map(|_| Mutex::new(())).collect() });
+        let c = Arc::new(Chunks {
+            vol,
+            epoch,
+            fill_locks: (0..FILL_STRIPES).map(|_| Mutex::new(())).collect(),
+            flatten: Mutex::new(()),
+        });
         map.insert(id, Arc::downgrade(&c));
         Ok(c)
     }

@@ -84,7 +84,10 @@ impl CurveClient {
     }
 
     pub fn rename(&self, user: &UserInfo, old: &str, new: &str) -> CurveResult<()> {
-        self.store.ns.rename(user, old, new)
+        let info = self.store.ns.lookup(old, user)?;
+        let open =
+            info.filetype == crate::namespace::FileType::PageFile && !self.store.open_sessions(info.id)?.is_empty();
+        self.store.ns.rename(user, old, new, open)
     }
 
     /// `Unlink`: to the recycle bin. Returns the file's path there.

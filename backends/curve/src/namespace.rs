@@ -335,8 +335,21 @@ impl Namespace {
         })
     }
 
-    pub fn rename(&self, user: &UserInfo, old: &str, new: &str) -> CurveResult<()> {
+    /// Renames within the tree; `open` says whether a client has the file open. The recycle
+    /// bin is reached only by Unlink, a directory never moves into itself, and a file that is
+    /// open or part of a clone stays where its users find it.
+    pub fn rename(&self, user: &UserInfo, old: &str, new: &str, open: bool) -> CurveResult<()> {
         let info = self.lookup(old, user)?;
+        let (from, to) = (components(old)?, components(new)?);
+        if to.first() == Some(&RECYCLE_BIN) || from.first() == Some(&RECYCLE_BIN) || to.starts_with(&from) {
+            return Err(CurveError::ParamError);
+        }
+        if open {
+            return Err(CurveError::FileOccupied);
+        }
+        if info.clones > 0 || info.status != FileStatus::Created {
+            return Err(CurveError::StatusNotMatch);
+        }
         let (parent, name) = self.parent_of(new, user)?;
         if info.filetype == FileType::Directory && self.walk(new, user).is_ok() {
             return Err(CurveError::Exists);
@@ -347,9 +360,13 @@ impl Namespace {
         self.move_entry(&info, &moved)
     }
 
-    /// Moves an entry atomically: the old one must be unchanged, the new name free.
+    /// Moves an entry atomically: the stored one must still be `old` (else STATUS_NOT_MATCH:
+    /// someone changed it since it was read), the new name free.
     fn move_entry(&self, old: &FileInfo, new: &FileInfo) -> CurveResult<()> {
-        let (_, raw) = self.get(old.parent, &old.name)?.ok_or(CurveError::NotExist)?;
+        let (cur, raw) = self.get(old.parent, &old.name)?.ok_or(CurveError::NotExist)?;
+        if cur != *old {
+            return Err(CurveError::StatusNotMatch);
+        }
         let (ok_key, new_key) = (entry_key(old.parent, &old.name), entry_key(new.parent, &new.name));
         let applied = self.meta.txn(
             &[Cmp::Value(ok_key.clone(), Some(raw)), Cmp::Value(new_key.clone(), None)],
@@ -365,7 +382,10 @@ impl Namespace {
     }
 
     fn remove_entry(&self, info: &FileInfo) -> CurveResult<()> {
-        let (_, raw) = self.get(info.parent, &info.name)?.ok_or(CurveError::NotExist)?;
+        let (cur, raw) = self.get(info.parent, &info.name)?.ok_or(CurveError::NotExist)?;
+        if cur != *info {
+            return Err(CurveError::StatusNotMatch);
+        }
         let key = entry_key(info.parent, &info.name);
         if self.meta.txn(&[Cmp::Value(key.clone(), Some(raw))], &[Op::Delete(key)])? {
             Ok(())
@@ -416,7 +436,7 @@ impl Namespace {
     /// Forgets a file in the recycle bin (the caller then frees its data).
     pub fn delete_force(&self, path: &str, user: &UserInfo) -> CurveResult<FileInfo> {
         let info = self.lookup(path, user)?;
-        if info.parent != self.recycle_bin()?.id {
+        if info.parent != self.recycle_bin()?.id || info.filetype != FileType::PageFile {
             return Err(CurveError::NotSupport);
         }
         self.remove_entry(&info)?;

@@ -93,8 +93,10 @@ impl Options {
     /// The rules must be consistent: powers of two where CurveBS needs them, sizes nested.
     pub fn check(&self) -> CurveResult<()> {
         let pow2 = |x: u64| x.is_power_of_two();
+        // Every size is non-zero before anything is divided by it.
         let ok = (self.block_size == 512 || self.block_size == 4096)
             && pow2(self.chunk_size)
+            && self.segment_size >= self.chunk_size
             && self.chunk_size >= self.block_size
             && self.segment_size % self.chunk_size == 0
             && self.min_length % self.segment_size == 0
@@ -139,7 +141,17 @@ mod tests {
             Options::parse("/x?etcd=127.0.0.1:2379,127.0.0.1:2479&block_size=512&min_length=2G&owner=glance").unwrap();
         assert_eq!(o.etcd, vec!["127.0.0.1:2379", "127.0.0.1:2479"]);
         assert_eq!((o.block_size, o.min_length, o.owner.as_str()), (512, 2 * GIB, "glance"));
-        for bad in ["", "/x?block_size=1000", "/x?nosuch=1", "/x?min_length=1M", "/x?chunk_size=3M", "/x?owner="] {
+        for bad in [
+            "",
+            "/x?block_size=1000",
+            "/x?nosuch=1",
+            "/x?min_length=1M",
+            "/x?chunk_size=3M",
+            "/x?owner=",
+            "/x?segment_size=0",
+            "/x?chunk_size=0",
+            "/x?min_length=0",
+        ] {
             assert_eq!(Options::parse(bad), Err(CurveError::ParamError), "{bad}");
         }
     }

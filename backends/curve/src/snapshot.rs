@@ -185,7 +185,16 @@ pub fn delete_snapshot(store: &CurveStore, user: &UserInfo, uuid: &str) -> Curve
     if snap.clones > 0 {
         return Err(CurveError::DeleteBeingCloned);
     }
-    store.meta.txn(&[], &[Op::Delete(format!("snap/{uuid}"))])?;
+    // Deleted only as checked: a clone registering meanwhile makes this fail.
+    let key = format!("snap/{uuid}");
+    let raw = store.meta.get(&key)?.ok_or(CurveError::NotExist)?;
+    let checked: SnapshotInfo = serde_json::from_slice(&raw).map_err(|_| CurveError::InternalError)?;
+    if checked.clones > 0 {
+        return Err(CurveError::DeleteBeingCloned);
+    }
+    if !store.meta.txn(&[crate::meta::Cmp::Value(key.clone(), Some(raw))], &[Op::Delete(key)])? {
+        return Err(CurveError::StatusNotMatch);
+    }
     let others = list_snapshots(store, snap.file_id)?;
     for (c, birth) in &snap.chunks {
         if !others.iter().any(|o| o.chunks.get(c) == Some(birth)) {
@@ -359,7 +368,8 @@ pub fn clone(
 /// `Flatten`: copies what a lazy clone still lacks, then cuts it loose from its source.
 pub fn flatten(store: &Arc<CurveStore>, path: &str, user: &UserInfo) -> CurveResult<()> {
     let file = store.open_file(path, user)?;
-    let info = file.info();
+    let _one_at_a_time = file.chunks.flatten.lock();
+    let info = file.refresh()?;
     let Some(src) = info.clone_source.clone().filter(|_| info.status == FileStatus::Cloning) else {
         return Ok(());
     };

@@ -7,9 +7,10 @@ use crate::file::OpenFile;
 use crate::meta::{embedded::Embedded, MetaStore, Op};
 use crate::namespace::{FileInfo, FileStatus, FileType, Namespace, UserInfo};
 use crate::options::Options;
+use parking_lot::Mutex;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 pub struct CurveStore {
     pub opts: Options,
@@ -21,16 +22,28 @@ pub struct CurveStore {
 }
 
 impl CurveStore {
-    /// Opens (creating if new) the store `opts` describe.
+    /// Opens (creating if new) the store `opts` describe: once per directory in a process,
+    /// whose first opening's options then hold (the store keeps per-process state such as
+    /// POSIX locks and chunk caches, which two instances on one directory would break).
     pub fn open(opts: Options) -> CurveResult<Arc<CurveStore>> {
+        static STORES: Mutex<Vec<(PathBuf, Weak<CurveStore>)>> = Mutex::new(Vec::new());
         opts.check()?;
         std::fs::create_dir_all(&opts.dir)?;
+        let canon = std::fs::canonicalize(&opts.dir)?;
+        let mut stores = STORES.lock();
+        stores.retain(|(_, w)| w.strong_count() > 0);
+        if let Some(s) = stores.iter().find(|(d, _)| *d == canon).and_then(|(_, w)| w.upgrade()) {
+            return Ok(s);
+        }
+        let opts = Options { dir: canon.clone(), ..opts };
         let meta: Arc<dyn MetaStore> = if opts.etcd.is_empty() {
             Arc::new(Embedded::open(&opts.dir.join("meta"))?)
         } else {
             Arc::new(crate::meta::etcd::Etcd::new(&opts.etcd, &opts.etcd_prefix, opts.lease, opts.meta_timeout)?)
         };
-        Self::with_meta(opts, meta)
+        let store = Self::with_meta(opts, meta)?;
+        stores.push((canon, Arc::downgrade(&store)));
+        Ok(store)
     }
 
     pub fn with_meta(opts: Options, meta: Arc<dyn MetaStore>) -> CurveResult<Arc<CurveStore>> {

@@ -307,3 +307,19 @@ fn rbd_removal_goes_through_the_recycle_bin_and_frees_the_chunks() {
     assert!(b.store().ns.listdir("/RecycleBin", &root()).unwrap().is_empty());
     assert!(!b.store().chunks.volume_dir(id).exists());
 }
+
+#[test]
+fn rename_keeps_the_trees_rules() {
+    let (_d, c) = setup();
+    let u = alice();
+    c.mkdir("/pool/dir", &u).unwrap();
+    c.create("/pool/v", &u, 10 * GIB).unwrap();
+    assert_eq!(c.rename(&u, "/pool/v", "/RecycleBin/v"), Err(CurveError::ParamError), "only Unlink reaches the bin");
+    assert_eq!(c.rename(&u, "/pool", "/pool/dir/inner"), Err(CurveError::ParamError), "never into itself");
+    let fd = c.open("/pool/v", &u).unwrap();
+    assert_eq!(c.rename(&u, "/pool/v", "/pool/w"), Err(CurveError::FileOccupied));
+    c.close(fd).unwrap();
+    c.rename(&u, "/pool/v", "/pool/dir/w").unwrap();
+    assert_eq!(c.stat_file("/pool/dir/w", &u).unwrap().length, 10 * GIB);
+    assert_eq!(c.rename(&UserInfo::new("bob"), "/pool/dir/w", "/pool/x"), Err(CurveError::AuthFail));
+}

@@ -51,7 +51,8 @@ pub fn open_backend(spec: &str) -> Result<Arc<dyn Backend>> {
         Some(q) => format!("{}?{q}", canon.display()),
         None => canon.display().to_string(),
     };
-    let key = format!("{kind}:{norm}");
+    // Keyed by directory alone: the first spec's options hold for a store in a process.
+    let key = format!("{kind}:{}", canon.display());
     if let Some(b) = map.get(&key) {
         let b = b.clone();
         map.insert(spec.to_string(), b.clone());

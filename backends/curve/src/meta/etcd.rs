@@ -13,6 +13,7 @@ use crate::error::{CurveError, CurveResult};
 use etcd_client::{Client, Compare, CompareOp, ConnectOptions, GetOptions, PutOptions, Txn, TxnOp};
 use parking_lot::Mutex;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The longest one attempt of a request may take before it is tried again.
@@ -24,13 +25,17 @@ pub struct Etcd {
     lease: Duration,
     timeout: Duration,
     conn: Mutex<Option<Conn>>,
+    /// Serialises making the session, so that two first callers do not grant two leases.
+    session_init: Mutex<()>,
 }
 
 struct Conn {
     gen: u64,
     rt: tokio::runtime::Runtime,
     client: Client,
-    session: Option<i64>,
+    /// This process's lease; cleared by its keeper when etcd says it expired, so the next
+    /// call makes a new session instead of acting under a dead one.
+    session: Arc<Mutex<Option<i64>>>,
 }
 
 fn failed(e: etcd_client::Error) -> CurveError {
@@ -47,7 +52,14 @@ impl Etcd {
         }
         let endpoints =
             endpoints.iter().map(|e| if e.contains("://") { e.clone() } else { format!("http://{e}") }).collect();
-        Ok(Etcd { endpoints, prefix: prefix.to_string(), lease, timeout, conn: Mutex::new(None) })
+        Ok(Etcd {
+            endpoints,
+            prefix: prefix.to_string(),
+            lease,
+            timeout,
+            conn: Mutex::new(None),
+            session_init: Mutex::new(()),
+        })
     }
 
     fn key(&self, k: &str) -> String {
@@ -83,7 +95,7 @@ impl Etcd {
                 })
                 .map_err(|_| CurveError::TimedOut)?
                 .map_err(failed)?;
-            *guard = Some(Conn { gen, rt, client, session: None });
+            *guard = Some(Conn { gen, rt, client, session: Arc::new(Mutex::new(None)) });
         }
         let conn = guard.as_ref().ok_or(CurveError::InternalError)?;
         // Requests run in parallel: only getting the client is serialised.
@@ -165,15 +177,21 @@ impl MetaStore for Etcd {
     }
 
     fn session(&self) -> CurveResult<String> {
-        {
-            let guard = self.conn.lock();
-            if let Some(c) = guard.as_ref() {
-                if c.gen == rbdshim_backend::fork::generation() {
-                    if let Some(id) = c.session {
-                        return Ok(format!("{id:x}"));
-                    }
-                }
+        let current = |me: &Self| -> Option<i64> {
+            let guard = me.conn.lock();
+            let c = guard.as_ref()?;
+            if c.gen != rbdshim_backend::fork::generation() {
+                return None;
             }
+            let id = *c.session.lock();
+            id
+        };
+        if let Some(id) = current(self) {
+            return Ok(format!("{id:x}"));
+        }
+        let _init = self.session_init.lock();
+        if let Some(id) = current(self) {
+            return Ok(format!("{id:x}"));
         }
         let ttl = self.lease.as_secs().max(2) as i64;
         let lease = self.call(|mut c| async move { c.lease_grant(ttl, None).await })?;
@@ -183,9 +201,10 @@ impl MetaStore for Etcd {
             let key = key.clone();
             async move { c.put(key, std::process::id().to_string(), Some(PutOptions::new().with_lease(id))).await }
         })?;
-        let mut guard = self.conn.lock();
-        let conn = guard.as_mut().ok_or(CurveError::InternalError)?;
+        let guard = self.conn.lock();
+        let conn = guard.as_ref().ok_or(CurveError::InternalError)?;
         let client = conn.client.clone();
+        let slot = conn.session.clone();
         let period = Duration::from_millis((ttl as u64 * 1000) / 3);
         // Keeps the lease alive while the process runs; a killed process stops renewing it.
         conn.rt.spawn(async move {
@@ -200,6 +219,10 @@ impl MetaStore for Etcd {
                             Ok(Some(r)) if r.ttl() > 0 => {}
                             Ok(Some(_)) => {
                                 tracing::warn!("etcd session {id:x} expired");
+                                let mut s = slot.lock();
+                                if *s == Some(id) {
+                                    *s = None;
+                                }
                                 return;
                             }
                             _ => break,
@@ -210,7 +233,7 @@ impl MetaStore for Etcd {
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
         });
-        conn.session = Some(id);
+        *conn.session.lock() = Some(id);
         Ok(format!("{id:x}"))
     }
 

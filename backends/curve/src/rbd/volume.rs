@@ -34,8 +34,9 @@ impl Volume for CurveVolume {
     }
 
     fn truncate(&self, snapc: &SnapContext, size: u64) -> Result<()> {
-        // Volumes never shrink: what lies past `size` is deallocated instead.
-        let info = self.file.info();
+        // Volumes never shrink: what lies past `size` is deallocated instead (up to the current
+        // length: another process may have grown the volume).
+        let info = self.file.refresh()?;
         let bs = info.block_size;
         let start = size.div_ceil(bs) * bs;
         if start > size && start <= info.length {
