@@ -168,18 +168,20 @@ impl Embedded {
             st.map.clear();
             st.live_bytes = 0;
         }
-        let Some(log) = st.log.as_ref().map(File::try_clone).transpose()? else { return Ok(()) };
-        let size = log.metadata()?.len();
-        if size <= st.offset {
-            return Ok(());
-        }
-        let mut buf = vec![0u8; (size - st.offset) as usize];
-        log.read_exact_at(&mut buf, st.offset)?;
+        let buf = {
+            let Some(log) = st.log.as_ref() else { return Ok(()) };
+            let size = log.metadata()?.len();
+            if size <= st.offset {
+                return Ok(());
+            }
+            let mut buf = vec![0u8; (size - st.offset) as usize];
+            log.read_exact_at(&mut buf, st.offset)?;
+            buf
+        };
         let mut at = 0usize;
         let mut batches = Vec::new();
         while at < buf.len() {
-            let torn = || buf.len() - at < 8;
-            if torn() {
+            if buf.len() - at < 8 {
                 break;
             }
             let len = u32::from_le_bytes(buf[at..at + 4].try_into().unwrap_or_default()) as usize;
@@ -205,7 +207,7 @@ impl Embedded {
             st.apply(ops);
         }
         st.offset += at as u64;
-        if at < buf.len() && writer {
+        if let Some(log) = st.log.as_ref().filter(|_| at < buf.len() && writer) {
             // The tail of an append that never completed: no one acknowledged it.
             log.set_len(st.offset)?;
         }
