@@ -1,6 +1,8 @@
 //! The curve backend with its metadata in a real 3-member etcd cluster: the behaviour suite,
 //! sessions, and faults (members killed during IO and metadata work).
 
+mod common;
+
 use rbdshim_backend::{Backend, Loc, PutMode, SnapContext, View, VolumeSpec};
 use rbdshim_backend_curve::etcd_cluster::EtcdCluster;
 use rbdshim_backend_curve::options::GIB;
@@ -143,25 +145,13 @@ fn child_role() {
 
 #[test]
 fn a_killed_writers_session_expires() {
-    use std::io::BufRead;
     let d = tempfile::tempdir().unwrap();
     let spec = spec(d.path(), shared(), "&lease_ms=2000");
     let c = CurveClient::with_store(rbdshim_backend_curve::CurveStore::open(Options::parse(&spec).unwrap()).unwrap());
     let u = UserInfo::new("alice");
     c.mkdir("/pool", &u).unwrap();
     c.create("/pool/v", &u, 10 * GIB).unwrap();
-    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["child_role", "--exact", "--nocapture", "--test-threads=1", "-q"])
-        .env("CURVE_TEST_CHILD_SPEC", &spec)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    while !line.starts_with("@@ open") {
-        line.clear();
-        assert!(out.read_line(&mut line).unwrap() > 0, "child ended early");
-    }
+    let mut child = common::spawn_open_child("CURVE_TEST_CHILD_SPEC", spec.as_ref());
     assert_eq!(c.unlink("/pool/v", &u), Err(CurveError::FileOccupied));
     child.kill().unwrap();
     child.wait().unwrap();

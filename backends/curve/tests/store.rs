@@ -1,10 +1,11 @@
 //! The store's own rules, through its libcurve-shaped client: sizes, alignment, owners, the
 //! recycle bin, sessions, epochs, snapshot copy-out and lazy clones.
 
+mod common;
+
 use rbdshim_backend_curve::options::{GIB, MIB};
 use rbdshim_backend_curve::snapshot::{CloneFrom, TaskStatus};
 use rbdshim_backend_curve::{CurveClient, CurveError, Options, UserInfo};
-use std::process::{Command, Stdio};
 
 fn client(dir: &std::path::Path) -> CurveClient {
     CurveClient::init(Options::new(dir)).unwrap()
@@ -244,18 +245,7 @@ fn a_killed_clients_session_ends() {
     let (d, c) = setup();
     let u = alice();
     c.create("/pool/v", &u, 10 * GIB).unwrap();
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["child_role", "--exact", "--nocapture", "--test-threads=1", "-q"])
-        .env("CURVE_TEST_CHILD_DIR", d.path())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    while !line.starts_with("@@ open") {
-        line.clear();
-        assert!(std::io::BufRead::read_line(&mut out, &mut line).unwrap() > 0, "child ended early");
-    }
+    let mut child = common::spawn_open_child("CURVE_TEST_CHILD_DIR", d.path().as_os_str());
     assert_eq!(c.unlink("/pool/v", &u), Err(CurveError::FileOccupied));
     child.kill().unwrap();
     child.wait().unwrap();
