@@ -7,7 +7,9 @@
 //! starting "AQ". A new store's database holds `client.admin` with every capability, as after
 //! Ceph's bootstrap.
 
+pub mod caps;
 pub mod keyring;
+pub mod login;
 
 use crate::{Error, Result};
 use rbdshim_backend::{Backend, PutMode};
@@ -186,6 +188,12 @@ impl EntityAuth {
 pub fn validate_caps(service: &str, caps: &str) -> Result<()> {
     if !SERVICES.contains(&service) {
         return Err(Error::msg(libc::EINVAL, format!("unknown cap type '{service}'")));
+    }
+    // The caps clients are checked against are parsed in full; mgr and mds caps only in form.
+    match service {
+        "osd" => return caps::OsdCaps::parse(caps).map(drop),
+        "mon" => return caps::MonCaps::parse(caps).map(drop),
+        _ => {}
     }
     for grant in caps.split([',', ';']) {
         let words: Vec<&str> = grant.split_whitespace().collect();

@@ -6,6 +6,7 @@
 //! header lists its children (written first, so a crash can only leave a stale child entry,
 //! which listing skips).
 
+use crate::auth::caps::Rights;
 use crate::features;
 use crate::header::{ChildLink, ParentLink};
 use crate::image::{update_other_header, Image, ImageShared};
@@ -53,6 +54,9 @@ pub fn clone(
     check_image_name(parent)?;
     check_snap_name(snap)?;
     check_image_name(child)?;
+    // Caps: read on the parent (its child link is written as rbd-read-only allows), write on
+    // the child's pool.
+    child_ioctx.require(Rights::IMAGE_WRITE)?;
     let pimg = Image::open(parent_ioctx, parent, None, true)?;
     let ph = pimg.header()?;
     let psnap = ph.snap_by_name(snap)?.clone();
@@ -79,7 +83,7 @@ pub fn clone(
     let mut feats = opts.features.unwrap_or(ph.features);
     feats |= features::LAYERING;
     opts.features = Some(feats);
-    let child_loc = child_ioctx.checked_loc()?;
+    let child_loc = child_ioctx.checked_loc(Rights::IMAGE_WRITE)?;
     let parent_loc = pimg.sh.loc.clone();
     if child_ioctx.backend().record_get(&child_loc, &crate::header::dir_key(child))?.is_some() {
         return Err(Error::Exists);

@@ -9,6 +9,7 @@ use crate::ioctx::IoCtx;
 use crate::{Error, Result};
 use once_cell::sync::Lazy;
 use parking_lot::{Mutex, RwLock};
+use crate::auth::caps::{Grants, Rights};
 use rbdshim_backend::{Backend, PoolId, Usage};
 use rbdshim_backend_curve::CurveBackend;
 use rbdshim_backend_file::FileBackend;
@@ -70,6 +71,8 @@ pub fn open_backend(spec: &str) -> Result<Arc<dyn Backend>> {
 pub struct Cluster {
     config: RwLock<Config>,
     backend: RwLock<Option<Arc<dyn Backend>>>,
+    /// What the authenticated client may do (None: everything, as with auth `none`).
+    grants: RwLock<Option<Arc<Grants>>>,
     instance_id: u64,
     shut_down: std::sync::atomic::AtomicBool,
 }
@@ -80,6 +83,7 @@ impl Cluster {
         Ok(Arc::new(Cluster {
             config: RwLock::new(Config::new(cluster, name, full_name)?),
             backend: RwLock::new(None),
+            grants: RwLock::new(None),
             instance_id: (std::process::id() as u64) << 20 | NEXT_INSTANCE.fetch_add(1, Ordering::Relaxed),
             shut_down: std::sync::atomic::AtomicBool::new(false),
         }))
@@ -116,8 +120,37 @@ impl Cluster {
         }
         let spec = self.config.read().backend_spec();
         let b = open_backend(&spec)?;
+        let grants = crate::auth::login::authenticate(&self.config.read(), &*b)?;
+        *self.grants.write() = grants.map(Arc::new);
         *self.backend.write() = Some(b);
         Ok(())
+    }
+
+    /// Fails -EPERM unless the client's osd caps give `need` in `pool`/`ns` (None: every
+    /// namespace), on object `oid` or (None) on images.
+    pub fn require_osd(&self, pool: &str, ns: Option<&str>, oid: Option<&str>, need: Rights) -> Result<()> {
+        match &*self.grants.read() {
+            Some(g) if !g.osd.rights(pool, ns, oid).contains(need) => Err(Error::PermissionDenied),
+            _ => Ok(()),
+        }
+    }
+
+    /// Pool creation and removal change the OSD map: mon `w` on osd, else -EPERM (librados'
+    /// pool operations; `ceph osd pool ...` commands are refused earlier with -EACCES).
+    fn require_pool_admin(&self, prefix: &str) -> Result<()> {
+        if self.mon_allows("osd", Rights::W, prefix) {
+            Ok(())
+        } else {
+            Err(Error::PermissionDenied)
+        }
+    }
+
+    /// Whether the client's mon caps allow command `prefix` of `service` needing `need`.
+    pub fn mon_allows(&self, service: &str, need: Rights, prefix: &str) -> bool {
+        match &*self.grants.read() {
+            Some(g) => g.mon.allows(service, need, prefix),
+            None => true,
+        }
     }
 
     pub fn is_connected(&self) -> bool {
@@ -157,6 +190,7 @@ impl Cluster {
     pub fn pool_create_with(&self, name: &str, props: crate::osdpool::PoolProps) -> Result<PoolId> {
         check_pool_name(name)?;
         let b = self.backend()?;
+        self.require_pool_admin("osd pool create")?;
         let id = b.pool_create(name)?;
         // The pool exists now; properties that fail to record read as Ceph's defaults.
         if let Err(e) = crate::osdpool::init(&*b, id, props) {
@@ -168,6 +202,7 @@ impl Cluster {
     pub fn pool_delete(&self, name: &str) -> Result<()> {
         check_pool_name(name)?;
         let b = self.backend()?;
+        self.require_pool_admin("osd pool delete")?;
         b.pool_remove(name)?;
         let _ = crate::osdpool::bump_epoch(&*b);
         Ok(())

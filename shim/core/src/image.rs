@@ -8,6 +8,7 @@
 //! Header cache: the header is re-read whenever the coordinator's shared generation moved,
 //! which every header update bumps, in any process.
 
+use crate::auth::caps::Rights;
 use crate::header::{header_key, Header, Timestamp};
 use crate::ioctx::IoCtx;
 use crate::{Error, Result};
@@ -189,7 +190,9 @@ impl Image {
         if id.is_empty() {
             return Err(Error::InvalidArgument("empty image id"));
         }
-        let loc = ioctx.checked_loc()?;
+        // Opening to write registers a watch, a write: it needs write caps, as in Ceph.
+        let need = if read_only || snap.is_some() { Rights::IMAGE_READ } else { Rights::IMAGE_WRITE };
+        let loc = ioctx.checked_loc(need)?;
         let sh = ImageShared::get(ioctx.backend(), &loc, id)?;
         let h = sh.header()?;
         if h.trash.is_some() {

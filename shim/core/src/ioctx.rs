@@ -1,5 +1,7 @@
 //! I/O contexts (rados_ioctx_t): a pool and a namespace, with the object API.
 
+use crate::access::CheckedObjects;
+use crate::auth::caps::Rights;
 use crate::cluster::Cluster;
 use crate::{Error, Result};
 use parking_lot::RwLock;
@@ -13,13 +15,15 @@ pub struct IoCtx {
     pool: PoolId,
     pool_name: String,
     ns: Arc<RwLock<String>>,
+    objects: Arc<CheckedObjects>,
     /// Asynchronous object requests in flight, for rados_aio_flush.
     pending: Arc<crate::aio::Tracker>,
 }
 
 impl IoCtx {
     pub(crate) fn new(cluster: Arc<Cluster>, backend: Arc<dyn Backend>, pool: PoolId, pool_name: String) -> Self {
-        IoCtx { cluster, backend, pool, pool_name, ns: Arc::new(RwLock::new(String::new())), pending: Arc::default() }
+        let objects = Arc::new(CheckedObjects::new(cluster.clone(), backend.clone(), pool_name.clone()));
+        IoCtx { cluster, backend, pool, pool_name, ns: Arc::new(RwLock::new(String::new())), objects, pending: Arc::default() }
     }
 
     /// A copy with its own namespace setting (what librbd does when it opens a parent) and its
@@ -57,8 +61,14 @@ impl IoCtx {
         Loc::new(self.pool, &self.ns.read())
     }
 
-    /// The location, after checking that the namespace exists.
-    pub fn checked_loc(&self) -> Result<Loc> {
+    /// Fails -EPERM unless this client's caps give `need` on the pool and namespace.
+    pub fn require(&self, need: Rights) -> Result<()> {
+        self.cluster.require_osd(&self.pool_name, Some(&self.ns.read()), None, need)
+    }
+
+    /// The location, after checking the caps (`need`) and that the namespace exists.
+    pub fn checked_loc(&self, need: Rights) -> Result<Loc> {
+        self.require(need)?;
         let loc = self.loc();
         if !self.backend.namespace_exists(&loc)? {
             return Err(Error::NotFound);
@@ -66,8 +76,9 @@ impl IoCtx {
         Ok(loc)
     }
 
+    /// The object API, each call checked against this client's caps.
     pub fn objects(&self) -> &dyn ObjectStore {
-        self.backend.objects()
+        &*self.objects
     }
 
     /// Runs an asynchronous object request (`job` returns its value or -errno) for `comp`,

@@ -10,6 +10,7 @@
 //! Fork safety: nothing starts a thread or opens a file before it is needed, and the AIO pool
 //! and lock keeper restart in a child process.
 
+mod access;
 pub mod aio;
 pub mod auth;
 pub mod clone;

@@ -4,6 +4,7 @@
 //! name is never visible before its image is whole; removal deletes the directory entry first.
 //! What an interruption leaves behind is invisible and swept by `fsck`.
 
+use crate::auth::caps::Rights;
 use crate::features::{self, DEFAULT_ORDER, MAX_ORDER, MIN_ORDER};
 use crate::header::{dir_key, header_key, trash_key, Header, Timestamp, TrashRec, HEADER_FORMAT};
 use crate::image::update_other_header;
@@ -31,7 +32,7 @@ struct DirEntry {
 }
 
 pub(crate) fn lookup_id(ioctx: &IoCtx, name: &str) -> Result<String> {
-    let loc = ioctx.checked_loc()?;
+    let loc = ioctx.checked_loc(Rights::IMAGE_READ)?;
     let raw = ioctx.backend().record_get(&loc, &dir_key(name))?.ok_or(Error::NotFound)?;
     let e: DirEntry = serde_json::from_slice(&raw)?;
     Ok(e.id)
@@ -132,7 +133,7 @@ pub(crate) fn data_pool_id(ioctx: &IoCtx, opts: &CreateOptions) -> Result<Option
 /// Writes volume, header and name for a prepared header (id filled in here).
 pub(crate) fn create_with(ioctx: &IoCtx, name: &str, mut header: Header) -> Result<String> {
     check_image_name(name)?;
-    let loc = ioctx.checked_loc()?;
+    let loc = ioctx.checked_loc(Rights::IMAGE_WRITE)?;
     let backend = ioctx.backend();
     let caps = backend.caps();
     if header.size > caps.max_volume_size {
@@ -169,7 +170,7 @@ pub fn list(ioctx: &IoCtx) -> Result<Vec<String>> {
 
 /// (id, name) pairs, sorted by name.
 pub fn list2(ioctx: &IoCtx) -> Result<Vec<(String, String)>> {
-    let loc = ioctx.checked_loc()?;
+    let loc = ioctx.checked_loc(Rights::IMAGE_READ)?;
     let backend = ioctx.backend();
     let mut out = Vec::new();
     for key in backend.record_list(&loc, "dir/")? {
@@ -201,7 +202,7 @@ fn check_removable(backend: &dyn Backend, loc: &Loc, id: &str) -> Result<()> {
 pub fn remove(ioctx: &IoCtx, name: &str) -> Result<()> {
     check_image_name(name)?;
     let id = lookup_id(ioctx, name)?;
-    let loc = ioctx.checked_loc()?;
+    let loc = ioctx.checked_loc(Rights::IMAGE_WRITE)?;
     let backend = ioctx.backend();
     check_removable(&**backend, &loc, &id)?;
     let h = read_header(&**backend, &loc, &id)?;
@@ -237,7 +238,7 @@ pub(crate) fn unlink_child(backend: &dyn Backend, pool: i64, ns: &str, pid: &str
 pub fn rename(ioctx: &IoCtx, src: &str, dst: &str) -> Result<()> {
     check_image_name(src)?;
     check_image_name(dst)?;
-    let loc = ioctx.checked_loc()?;
+    let loc = ioctx.checked_loc(Rights::IMAGE_WRITE)?;
     let backend = ioctx.backend();
     let id = lookup_id(ioctx, src)?;
     let entry = serde_json::to_vec(&DirEntry { id: id.clone() })?;
@@ -263,7 +264,7 @@ pub struct TrashEntry {
 /// Moves an image to the trash (its name becomes free; it can be restored by id).
 pub fn trash_move(ioctx: &IoCtx, name: &str, delay_secs: u64) -> Result<String> {
     check_image_name(name)?;
-    let loc = ioctx.checked_loc()?;
+    let loc = ioctx.checked_loc(Rights::IMAGE_WRITE)?;
     let backend = ioctx.backend();
     let id = lookup_id(ioctx, name)?;
     let coord = backend.coordinator(&loc, &id)?;
@@ -281,7 +282,7 @@ pub fn trash_move(ioctx: &IoCtx, name: &str, delay_secs: u64) -> Result<String> 
 }
 
 pub fn trash_list(ioctx: &IoCtx) -> Result<Vec<TrashEntry>> {
-    let loc = ioctx.checked_loc()?;
+    let loc = ioctx.checked_loc(Rights::IMAGE_READ)?;
     let backend = ioctx.backend();
     let mut out = Vec::new();
     for key in backend.record_list(&loc, "trash/")? {
@@ -305,7 +306,7 @@ pub fn trash_get(ioctx: &IoCtx, id: &str) -> Result<TrashEntry> {
 
 /// Restores a trashed image under `name` (empty: its old name).
 pub fn trash_restore(ioctx: &IoCtx, id: &str, name: &str) -> Result<()> {
-    let loc = ioctx.checked_loc()?;
+    let loc = ioctx.checked_loc(Rights::IMAGE_WRITE)?;
     let backend = ioctx.backend();
     let e = trash_get(ioctx, id)?;
     let name = if name.is_empty() { e.name.clone() } else { name.to_string() };
@@ -323,7 +324,7 @@ pub fn trash_restore(ioctx: &IoCtx, id: &str, name: &str) -> Result<()> {
 
 /// Deletes a trashed image; before its deferment ends only with `force`.
 pub fn trash_remove(ioctx: &IoCtx, id: &str, force: bool) -> Result<()> {
-    let loc = ioctx.checked_loc()?;
+    let loc = ioctx.checked_loc(Rights::IMAGE_WRITE)?;
     let backend = ioctx.backend();
     let e = trash_get(ioctx, id)?;
     if !force && e.deferment_end_time > Timestamp::now().sec {
@@ -348,16 +349,19 @@ pub fn trash_purge(ioctx: &IoCtx, expire_ts: u64) -> Result<()> {
 
 pub fn namespace_create(ioctx: &IoCtx, name: &str) -> Result<()> {
     check_namespace_name(name)?;
+    ioctx.require(Rights::IMAGE_WRITE)?;
     Ok(ioctx.backend().namespace_create(ioctx.pool_id(), name)?)
 }
 
 /// Removes an empty namespace (-EBUSY while it holds images).
 pub fn namespace_remove(ioctx: &IoCtx, name: &str) -> Result<()> {
     check_namespace_name(name)?;
+    ioctx.require(Rights::IMAGE_WRITE)?;
     Ok(ioctx.backend().namespace_remove(ioctx.pool_id(), name)?)
 }
 
 pub fn namespace_list(ioctx: &IoCtx) -> Result<Vec<String>> {
+    ioctx.require(Rights::IMAGE_READ)?;
     Ok(ioctx.backend().namespace_list(ioctx.pool_id())?)
 }
 

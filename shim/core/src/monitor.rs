@@ -15,6 +15,7 @@ mod text;
 
 pub use pools::{get_vars as pool_get_vars, set_vars as pool_set_vars};
 
+use crate::auth::caps::Rights;
 use crate::cluster::Cluster;
 use crate::formatter::Format;
 use crate::{Error, Result};
@@ -163,6 +164,24 @@ impl Cmd<'_> {
     }
 }
 
+/// The service and rights a command needs of the client's mon caps (Ceph's command table:
+/// reads `r`, pool changes `rw`, auth reads `rx`, auth changes and config `rwx`/`rw`).
+fn required_caps(prefix: &str) -> (&'static str, Rights) {
+    let rw = Rights::R.union(Rights::W);
+    match prefix {
+        "auth ls" | "auth list" | "auth get" | "auth get-key" | "auth print-key" | "auth print_key"
+        | "auth export" => ("auth", Rights::R.union(Rights::X)),
+        p if p.starts_with("auth ") => ("auth", Rights::ALL),
+        "config get" => ("config", Rights::R),
+        p if p.starts_with("config ") => ("config", rw),
+        "osd lspools" | "osd pool ls" | "osd pool get" | "osd pool get-quota" | "osd pool application get" => {
+            ("osd", Rights::R)
+        }
+        p if p.starts_with("osd ") => ("osd", rw),
+        _ => ("mon", Rights::R),
+    }
+}
+
 fn run(cluster: &Arc<Cluster>, cmd: &str, inbuf: &[u8]) -> Result<Answer> {
     let v: Value = serde_json::from_str(cmd).map_err(|_| Error::msg(libc::EINVAL, "command is not JSON"))?;
     let Value::Object(args) = v else { return Err(Error::msg(libc::EINVAL, "command is not a JSON object")) };
@@ -175,6 +194,10 @@ fn run(cluster: &Arc<Cluster>, cmd: &str, inbuf: &[u8]) -> Result<Answer> {
         .join(" ");
     // Ceph falls back to plain text for a format it does not know.
     let fmt = Format::parse(args.get("format").and_then(Value::as_str)).unwrap_or(Format::Plain);
+    let (service, need) = required_caps(&prefix);
+    if !cluster.mon_allows(service, need, &prefix) {
+        return Err(Error::msg(libc::EACCES, "access denied"));
+    }
     let c = Cmd { cluster, args, fmt, inbuf };
     match prefix.as_str() {
         "status" => status::status(&c),
@@ -207,6 +230,8 @@ fn run(cluster: &Arc<Cluster>, cmd: &str, inbuf: &[u8]) -> Result<Answer> {
         "auth caps" => auth::caps(&c),
         "auth rm" | "auth del" => auth::rm(&c),
         "auth import" => auth::import(&c),
+        "config set" => auth::config_set(&c),
+        "config get" => auth::config_get(&c),
         _ => Err(Error::msg(libc::EINVAL, "command not known")),
     }
 }

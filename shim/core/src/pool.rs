@@ -1,6 +1,7 @@
 //! Pool-level RBD state: pool metadata (rbd_pool_metadata_*), pool configuration overrides
 //! (metadata keys `conf_<option>`, as Ceph keeps them) and pool statistics (rbd_pool_stats_*).
 
+use crate::auth::caps::Rights;
 use crate::ioctx::IoCtx;
 use crate::manage::{self, read_header};
 use crate::{Error, Result};
@@ -22,7 +23,7 @@ fn check_key(key: &str) -> Result<()> {
 
 pub fn metadata_get(io: &IoCtx, key: &str) -> Result<String> {
     check_key(key)?;
-    let loc = io.checked_loc()?;
+    let loc = io.checked_loc(Rights::IMAGE_READ)?;
     let raw = io.backend().record_get(&loc, &format!("{PREFIX}{key}"))?.ok_or(Error::NotFound)?;
     String::from_utf8(raw).map_err(|_| Error::Corrupt(format!("pool metadata {key} is not UTF-8")))
 }
@@ -33,19 +34,19 @@ pub fn metadata_set(io: &IoCtx, key: &str, value: &str) -> Result<()> {
     if let Some(opt) = key.strip_prefix(CONF_PREFIX) {
         crate::rbdconfig::check(opt, value)?;
     }
-    let loc = io.checked_loc()?;
+    let loc = io.checked_loc(Rights::IMAGE_WRITE)?;
     Ok(io.backend().record_put(&loc, &format!("{PREFIX}{key}"), value.as_bytes(), PutMode::Upsert)?)
 }
 
 pub fn metadata_remove(io: &IoCtx, key: &str) -> Result<()> {
     check_key(key)?;
-    let loc = io.checked_loc()?;
+    let loc = io.checked_loc(Rights::IMAGE_WRITE)?;
     Ok(io.backend().record_delete(&loc, &format!("{PREFIX}{key}"))?)
 }
 
 /// Keys after `start`, sorted, at most `max` (0: all), with their values.
 pub fn metadata_list(io: &IoCtx, start: &str, max: usize) -> Result<Vec<(String, String)>> {
-    let loc = io.checked_loc()?;
+    let loc = io.checked_loc(Rights::IMAGE_READ)?;
     let mut keys: Vec<String> = io
         .backend()
         .record_list(&loc, PREFIX)?
@@ -86,7 +87,7 @@ pub struct PoolStats {
 /// bytes are the head sizes, max provisioned adds every snapshot's size. One header read per
 /// image, never its data.
 pub fn stats(io: &IoCtx) -> Result<PoolStats> {
-    let loc = io.checked_loc()?;
+    let loc = io.checked_loc(Rights::IMAGE_READ)?;
     let mut st = PoolStats::default();
     let mut count = |id: &str, trash: bool| -> Result<()> {
         let h = match read_header(&**io.backend(), &loc, id) {

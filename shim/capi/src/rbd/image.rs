@@ -513,7 +513,7 @@ pub unsafe extern "C" fn rbd_image_spec_list_cleanup(images: *mut rbd_image_spec
 pub unsafe extern "C" fn rbd_pool_init(io: rados_ioctx_t, _force: bool) -> c_int {
     guard("rbd_pool_init", || {
         // SAFETY: handle from the caller.
-        unsafe { self::io(io)? }.checked_loc()?;
+        unsafe { self::io(io)? }.checked_loc(rbdshim_core::auth::caps::Rights::IMAGE_WRITE)?;
         Ok(0)
     })
 }

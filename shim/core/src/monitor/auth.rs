@@ -163,3 +163,29 @@ pub(super) fn import(c: &Cmd) -> Result<Answer> {
     })?;
     Ok((Vec::new(), "imported keyring".into()))
 }
+
+/// `config set WHO NAME VALUE`: the store keeps the settings its clients are checked against;
+/// of those, `auth_service_required` (and `auth_cluster_required`, the same here).
+pub(super) fn config_set(c: &Cmd) -> Result<Answer> {
+    let name = crate::config::normalize_key(c.req("name")?);
+    let value = c.req("value")?;
+    match name.as_str() {
+        "auth_service_required" | "auth_cluster_required" => {
+            auth::login::set_service_required(&*c.cluster.backend()?, value)?;
+            Ok((Vec::new(), String::new()))
+        }
+        _ => Err(Error::msg(libc::EINVAL, format!("unrecognized config option '{name}'"))),
+    }
+}
+
+/// `config get WHO NAME`.
+pub(super) fn config_get(c: &Cmd) -> Result<Answer> {
+    let name = crate::config::normalize_key(c.req("key")?);
+    match name.as_str() {
+        "auth_service_required" | "auth_cluster_required" => {
+            let v = auth::login::service_required(&*c.cluster.backend()?)?;
+            Ok((format!("{v}\n").into_bytes(), String::new()))
+        }
+        _ => Err(Error::msg(libc::ENOENT, format!("unrecognized key '{name}'"))),
+    }
+}

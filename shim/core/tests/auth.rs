@@ -1,0 +1,235 @@
+//! Users, keys and caps: connecting as an entity of the store's auth database, and every kind
+//! of operation checked against its caps (-EACCES at connect, -EPERM for data, -EACCES for
+//! monitor commands), on whichever store the suite runs.
+
+mod common;
+
+use rbdshim_core::monitor;
+use rbdshim_core::{manage, Cluster, CreateOptions, Image, IoCtx};
+use serde_json::json;
+use std::sync::Arc;
+
+const MIB: u64 = 1 << 20;
+
+struct Store {
+    dir: tempfile::TempDir,
+    spec: String,
+    admin: Arc<Cluster>,
+}
+
+fn store() -> Store {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = common::spec(dir.path());
+    let admin = common::connect(&spec);
+    for p in ["images", "vms", "volumes"] {
+        admin.pool_create(p).unwrap();
+    }
+    Store { dir, spec, admin }
+}
+
+impl Store {
+    /// `ceph auth get-or-create ENTITY CAPS...` as admin; returns the key.
+    fn user(&self, entity: &str, caps: &[&str]) -> String {
+        let cmd = json!({"prefix": "auth get-or-create-key", "entity": entity, "caps": caps, "format": "json"});
+        let (out, _) = monitor::command(&self.admin, &cmd.to_string()).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        v["key"].as_str().unwrap().to_string()
+    }
+
+    /// A handle for `name` (a full entity name) with the given options set, not yet connected.
+    fn handle(&self, name: &str, opts: &[(&str, &str)]) -> Arc<Cluster> {
+        let c = Cluster::new(None, Some(name), true).unwrap();
+        c.conf_set("rbdshim_backend", &self.spec).unwrap();
+        // Never the host's keyrings: only what a test gives.
+        c.conf_set("keyring", &self.dir.path().join("no-such-keyring").display().to_string()).unwrap();
+        for (k, v) in opts {
+            c.conf_set(k, v).unwrap();
+        }
+        c
+    }
+
+    fn connect_as(&self, name: &str, key: &str) -> Arc<Cluster> {
+        let c = self.handle(name, &[("key", key)]);
+        c.connect().unwrap();
+        c
+    }
+}
+
+fn errno<T, E: Into<rbdshim_core::Error>>(r: Result<T, E>) -> i32 {
+    match r {
+        Ok(_) => 0,
+        Err(e) => e.into().errno(),
+    }
+}
+
+fn io(c: &Arc<Cluster>, pool: &str) -> IoCtx {
+    c.ioctx(pool).unwrap()
+}
+
+#[test]
+fn connect_needs_a_known_entity_and_its_key() {
+    let s = store();
+    let key = s.user("client.glance", &["mon", "profile rbd", "osd", "profile rbd pool=images"]);
+    s.connect_as("client.glance", &key);
+    let admin_key = s.user("client.admin", &[]);
+
+    // Wrong key, unknown entity: -EACCES. No key at all: cephx is dropped, none is refused: -ENOENT.
+    assert_eq!(errno(s.handle("client.glance", &[("key", &admin_key)]).connect()), libc::EACCES);
+    assert_eq!(errno(s.handle("client.nobody", &[("key", &key)]).connect()), libc::EACCES);
+    assert_eq!(errno(s.handle("client.glance", &[]).connect()), libc::ENOENT);
+    assert_eq!(errno(s.handle("client.glance", &[("key", "not base64!")]).connect()), libc::EINVAL);
+    // client.admin: its own key, or none at all (the store is its keyring); never a wrong one.
+    s.connect_as("client.admin", &admin_key);
+    s.handle("client.admin", &[]).connect().unwrap();
+    assert_eq!(errno(s.handle("client.admin", &[("key", &key)]).connect()), libc::EACCES);
+
+    // The key from a keyring found through `keyring` (with $name expanded), or a keyfile.
+    let ring = s.dir.path().join("ceph.client.glance.keyring");
+    std::fs::write(&ring, format!("[client.glance]\n\tkey = {key}\n")).unwrap();
+    let pattern = s.dir.path().join("missing.keyring").display().to_string()
+        + ","
+        + &s.dir.path().join("$cluster.$name.keyring").display().to_string();
+    s.handle("client.glance", &[("keyring", &pattern)]).connect().unwrap();
+    let keyfile = s.dir.path().join("glance.key");
+    std::fs::write(&keyfile, format!("{key}\n")).unwrap();
+    s.handle("client.glance", &[("keyfile", &keyfile.display().to_string())]).connect().unwrap();
+    // A keyring without the entity's section: no key.
+    std::fs::write(&ring, format!("[client.other]\n\tkey = {key}\n")).unwrap();
+    assert_eq!(errno(s.handle("client.glance", &[("keyring", &pattern)]).connect()), libc::ENOENT);
+    // A malformed keyring is an error naming it, not a crash.
+    std::fs::write(&ring, "[client.glance\n\tkey = \n").unwrap();
+    let e = s.handle("client.glance", &[("keyring", &pattern)]).connect().unwrap_err();
+    assert_eq!(e.errno(), libc::EINVAL);
+    assert!(e.to_string().contains("ceph.client.glance.keyring"), "{e}");
+    // Removed entities can no longer connect.
+    let rm = json!({"prefix": "auth rm", "entity": "client.glance"});
+    monitor::command(&s.admin, &rm.to_string()).unwrap();
+    assert_eq!(errno(s.handle("client.glance", &[("key", &key)]).connect()), libc::EACCES);
+}
+
+#[test]
+fn auth_none_as_in_ceph() {
+    let s = store();
+    // A client that only speaks none, against a store that requires cephx: -ENOENT.
+    assert_eq!(errno(s.handle("client.admin", &[("auth_supported", "none")]).connect()), libc::ENOENT);
+    assert_eq!(errno(s.handle("client.x", &[("auth_client_required", "none")]).connect()), libc::ENOENT);
+    let set = json!({"prefix": "config set", "who": "mon", "name": "auth_service_required", "value": "none"});
+    monitor::command(&s.admin, &set.to_string()).unwrap();
+    let get = json!({"prefix": "config get", "who": "mon", "key": "auth_service_required"});
+    assert_eq!(monitor::command(&s.admin, &get.to_string()).unwrap().0, b"none\n");
+    // Now anyone may connect without a key, and do anything (Ceph's auth none has no caps).
+    let c = s.handle("client.x", &[("auth_supported", "none")]);
+    c.connect().unwrap();
+    manage::create(&io(&c, "images"), "free", MIB, &CreateOptions::default()).unwrap();
+    let bad = json!({"prefix": "config set", "who": "mon", "name": "auth_service_required", "value": "kerberos"});
+    assert_eq!(errno(monitor::command(&s.admin, &bad.to_string())), libc::EINVAL);
+}
+
+#[test]
+fn caps_confine_a_user_to_its_pools() {
+    let s = store();
+    let key = s.user("client.glance", &["mon", "profile rbd", "osd", "profile rbd pool=images"]);
+    let g = s.connect_as("client.glance", &key);
+    let images = io(&g, "images");
+    let volumes = io(&g, "volumes");
+    let opts = CreateOptions::default();
+    manage::create(&images, "img", 4 * MIB, &opts).unwrap();
+    let img = Image::open(&images, "img", None, false).unwrap();
+    img.write(0, &[7u8; 4096]).unwrap();
+    img.snap_create("snap").unwrap();
+    img.snap_protect("snap").unwrap();
+    img.close().unwrap();
+    assert_eq!(manage::list(&images).unwrap(), ["img"]);
+
+    // Another pool: nothing at all.
+    manage::create(&io(&s.admin, "volumes"), "vol", MIB, &opts).unwrap();
+    assert_eq!(errno(manage::list(&volumes)), libc::EPERM);
+    assert_eq!(errno(manage::create(&volumes, "x", MIB, &opts)), libc::EPERM);
+    assert_eq!(errno(Image::open(&volumes, "vol", None, true)), libc::EPERM);
+    assert_eq!(errno(manage::remove(&volumes, "vol")), libc::EPERM);
+    assert_eq!(errno(manage::trash_list(&volumes)), libc::EPERM);
+    assert_eq!(errno(rbdshim_core::pool::metadata_set(&volumes, "k", "v")), libc::EPERM);
+    assert_eq!(errno(volumes.objects().write_full(&volumes.loc(), "obj", b"x")), libc::EPERM);
+    assert_eq!(errno(volumes.objects().list(volumes.pool_id(), None)), libc::EPERM);
+    // Pools are the monitor's: -EPERM through librados, -EACCES as a command.
+    assert_eq!(errno(g.pool_create("mine")), libc::EPERM);
+    assert_eq!(errno(g.pool_delete("images")), libc::EPERM);
+    let cmd = json!({"prefix": "osd pool create", "pool": "mine"});
+    assert_eq!(errno(monitor::command(&g, &cmd.to_string())), libc::EACCES);
+    let cmd = json!({"prefix": "auth ls"});
+    assert_eq!(errno(monitor::command(&g, &cmd.to_string())), libc::EACCES);
+    // profile rbd on the monitor reads its maps.
+    let cmd = json!({"prefix": "osd pool ls"});
+    monitor::command(&g, &cmd.to_string()).unwrap();
+    // Nothing changed in the pool it could not reach.
+    assert_eq!(manage::list(&io(&s.admin, "volumes")).unwrap(), ["vol"]);
+    assert!(io(&s.admin, "volumes").objects().list(volumes.pool_id(), None).unwrap().is_empty());
+}
+
+#[test]
+fn nova_reads_images_and_writes_vms() {
+    let s = store();
+    let admin_images = io(&s.admin, "images");
+    let opts = CreateOptions::default();
+    manage::create(&admin_images, "base", 8 * MIB, &opts).unwrap();
+    let base = Image::open(&admin_images, "base", None, false).unwrap();
+    base.write(0, &[1u8; 65536]).unwrap();
+    base.snap_create("snap").unwrap();
+    base.snap_protect("snap").unwrap();
+    base.close().unwrap();
+
+    let key = s.user(
+        "client.nova",
+        &["mon", "profile rbd", "osd", "profile rbd pool=vms, profile rbd-read-only pool=images"],
+    );
+    let n = s.connect_as("client.nova", &key);
+    let (images, vms) = (io(&n, "images"), io(&n, "vms"));
+    // Read on images: list, open read-only, read; every change -EPERM.
+    assert_eq!(manage::list(&images).unwrap(), ["base"]);
+    let ro = Image::open(&images, "base", None, true).unwrap();
+    assert_eq!(ro.read_vec(0, 4096).unwrap(), vec![1u8; 4096]);
+    ro.close().unwrap();
+    assert_eq!(errno(Image::open(&images, "base", None, false)), libc::EPERM);
+    assert_eq!(errno(manage::create(&images, "x", MIB, &opts)), libc::EPERM);
+    assert_eq!(errno(manage::remove(&images, "base")), libc::EPERM);
+    assert_eq!(errno(manage::trash_move(&images, "base", 0)), libc::EPERM);
+    assert_eq!(errno(rbdshim_core::clone::clone(&vms, "x", "snap", &images, "c", &opts)), libc::EPERM);
+
+    // The clone from images into vms works, and so does everything on the clone.
+    rbdshim_core::clone::clone(&images, "base", "snap", &vms, "disk", &opts).unwrap();
+    let disk = Image::open(&vms, "disk", None, false).unwrap();
+    assert_eq!(disk.read_vec(0, 4096).unwrap(), vec![1u8; 4096]);
+    disk.write(4096, &[2u8; 4096]).unwrap();
+    disk.flatten().unwrap();
+    disk.close().unwrap();
+    manage::remove(&vms, "disk").unwrap();
+    let base = Image::open(&admin_images, "base", None, true).unwrap();
+    assert_eq!(base.read_vec(0, 8192).unwrap(), vec![1u8; 8192]);
+}
+
+#[test]
+fn namespaces_and_object_grants() {
+    let s = store();
+    let admin_vms = io(&s.admin, "vms");
+    manage::namespace_create(&admin_vms, "tenant").unwrap();
+    let key = s.user(
+        "client.t",
+        &["mon", "profile rbd", "osd", "profile rbd pool=vms namespace=tenant, allow r pool=volumes"],
+    );
+    let t = s.connect_as("client.t", &key);
+    let vms = io(&t, "vms");
+    assert_eq!(errno(manage::create(&vms, "x", MIB, &CreateOptions::default())), libc::EPERM);
+    vms.set_namespace(Some("tenant"));
+    manage::create(&vms, "x", MIB, &CreateOptions::default()).unwrap();
+    assert_eq!(manage::list(&vms).unwrap(), ["x"]);
+
+    // `allow r`: objects may be read, not written; images need class reads too.
+    let admin_vol = io(&s.admin, "volumes");
+    admin_vol.objects().write_full(&admin_vol.loc(), "obj", b"data").unwrap();
+    let vol = io(&t, "volumes");
+    assert_eq!(vol.objects().read(&vol.loc(), "obj", 0, 4).unwrap(), b"data");
+    assert_eq!(errno(vol.objects().write_full(&vol.loc(), "obj", b"gone")), libc::EPERM);
+    assert_eq!(errno(vol.objects().omap_clear(&vol.loc(), "obj")), libc::EPERM);
+    assert_eq!(errno(manage::list(&vol)), libc::EPERM);
+    assert_eq!(admin_vol.objects().read(&admin_vol.loc(), "obj", 0, 4).unwrap(), b"data");
+}
