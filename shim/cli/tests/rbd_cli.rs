@@ -370,7 +370,12 @@ fn export_import_and_diff_chains_reproduce_images() {
     let o = s.run_in(&["import", "-", "vms/copy2"], Some(&piped));
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(s.read_all("vms", "copy2"), s.read_all("rbd", "src"));
-    // Nova's and Cinder's command lines.
+    // Nova's and Cinder's command lines, as client.cinder with its keyring (found through
+    // ceph.conf on their hosts).
+    let cmd = r#"{"prefix": "auth get-or-create", "entity": "client.cinder", "caps": ["mon", "profile rbd", "osd", "profile rbd pool=vms"]}"#;
+    let (ring, _) = rbdshim_core::monitor::command(&s.cluster(), cmd).unwrap();
+    std::fs::write(p("cinder.keyring"), ring).unwrap();
+    let kr = p("cinder.keyring");
     s.ok(&[
         "import",
         "--pool",
@@ -380,6 +385,8 @@ fn export_import_and_diff_chains_reproduce_images() {
         "--image-format=2",
         "--id",
         "cinder",
+        "--keyring",
+        &kr,
         "--conf",
         "/dev/null",
     ]);
@@ -394,11 +401,13 @@ fn export_import_and_diff_chains_reproduce_images() {
         "--new-format",
         "--id",
         "cinder",
+        "--keyring",
+        &kr,
         "--cluster",
         "ceph",
     ]);
     assert_eq!(s.read_all("vms", "uuid_disk"), s.read_all("rbd", "src"));
-    s.ok(&["export", "--pool", "vms", "--image", "uuid_disk", "--path", &p("nova.raw"), "--id", "cinder"]);
+    s.ok(&["export", "--pool", "vms", "--image", "uuid_disk", "--path", &p("nova.raw"), "--id", "cinder", "-k", &kr]);
     assert_eq!(std::fs::read(p("nova.raw")).unwrap(), s.read_all("rbd", "src"));
     // Format 2 keeps snapshots.
     s.ok(&["snap", "create", "src@a"]);

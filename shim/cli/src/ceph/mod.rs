@@ -93,14 +93,29 @@ fn run(mut g: Globals, rest: Vec<String>) -> Result<(), RunError> {
     if cli.verbose {
         eprintln!("Submitting command:  {json}");
     }
-    let cluster = g.connect().map_err(|e| {
-        let why = if e.errno != 0 { crate::error::strerror(e.errno) } else { e.msg };
-        CliError::new(format!("Error connecting to cluster: {why}"), 0)
-    })?;
+    let cluster = g.connect().map_err(connect_failed)?;
     let r = rbdshim_core::monitor::mon_command(&cluster, &json, &inbuf);
     let json_out = cli.format.as_deref().map(|f| f.starts_with("json")).unwrap_or(false);
     match reply::print(&r, json_out, out_file.as_mut())? {
         0 => Ok(()),
         code => Err(CliError::silent(code).into()),
     }
+}
+
+/// Ceph's `ceph` prints the Python binding's exception for a failed connect and exits 13 when
+/// permission was denied, 1 otherwise: "[errno 13] RADOS permission denied (error connecting
+/// to the cluster)".
+fn connect_failed(e: CliError) -> CliError {
+    let what = match e.errno {
+        libc::EACCES => "RADOS permission denied",
+        libc::EPERM => "RADOS permission error",
+        libc::ENOENT => "RADOS object not found",
+        libc::EINVAL => "RADOS invalid argument",
+        libc::ETIMEDOUT => "RADOS timed out",
+        libc::EIO => "RADOS I/O error",
+        0 => return CliError::new(format!("Error connecting to cluster: {}", e.msg), 0),
+        _ => "RADOS error",
+    };
+    eprintln!("[errno {}] {what} (error connecting to the cluster)", e.errno);
+    CliError::silent(if e.errno == libc::EACCES { libc::EACCES } else { 0 })
 }

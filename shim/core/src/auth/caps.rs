@@ -210,6 +210,8 @@ impl OsdCaps {
         for g in grants(text) {
             let fail = || parse_failed("osd", g, text);
             let w = words(g).map_err(|_| fail())?;
+            // `allow profile X` is another spelling of `profile X`.
+            let w = if w.len() > 1 && w[0] == "allow" && w[1] == "profile" { w[1..].to_vec() } else { w };
             match w.first().map(String::as_str) {
                 Some("allow") => {
                     // Rights then match, or match then rights.
@@ -261,6 +263,8 @@ impl MonCaps {
         for g in grants(text) {
             let fail = || parse_failed("mon", g, text);
             let w = words(g).map_err(|_| fail())?;
+            // `allow profile X` is another spelling of `profile X`.
+            let w = if w.len() > 1 && w[0] == "allow" && w[1] == "profile" { w[1..].to_vec() } else { w };
             match w.first().map(String::as_str) {
                 Some("allow") => match w.get(1).map(String::as_str) {
                     Some("service") => {
@@ -399,5 +403,6 @@ mod tests {
         assert!(s.allows("auth", Rights::ALL, "auth get"));
         assert!(MonCaps::parse("allow").is_err() && MonCaps::parse("profile").is_err());
         assert!(MonCaps::parse("allow zz").is_err());
+        assert!(MonCaps::parse("allow profile osd").is_ok() && OsdCaps::parse("allow profile rbd pool=a").is_ok());
     }
 }
