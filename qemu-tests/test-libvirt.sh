@@ -31,6 +31,22 @@ assert lib.rados_pool_create(c, sys.argv[1].encode()) in (0, -17)
 PY
 }
 mkpool_user rbd
+# libvirt connects as its own user, with the key of the store's auth database.
+key=$(as_user "${uenv[@]}" LD_LIBRARY_PATH="$SHIM" python3 - <<'PY'
+import ctypes, json
+lib = ctypes.CDLL("librados.so.2")
+c = ctypes.c_void_p()
+assert lib.rados_create(ctypes.byref(c), None) == 0 and lib.rados_connect(c) == 0
+cmd = json.dumps({"prefix": "auth get-or-create-key", "entity": "client.libvirt", "format": "json",
+                  "caps": ["mon", "profile rbd", "osd", "profile rbd pool=rbd"]}).encode()
+cmds = (ctypes.c_char_p * 1)(cmd)
+out, outlen = ctypes.POINTER(ctypes.c_char)(), ctypes.c_size_t()
+st, stlen = ctypes.POINTER(ctypes.c_char)(), ctypes.c_size_t()
+assert lib.rados_mon_command(c, cmds, 1, b"", 0, ctypes.byref(out), ctypes.byref(outlen),
+                             ctypes.byref(st), ctypes.byref(stlen)) == 0
+print(json.loads(ctypes.string_at(out, outlen.value))["key"])
+PY
+)
 # libvirt loads the rbd backend into libvirtd: our libraries go in front of Ceph's there.
 as_user "${uenv[@]}" bash -c "$(declare -f shim); MODE=$MODE SHIM=$SHIM; shim libvirtd --timeout 600" >"$WORK/libvirtd.out" 2>&1 &
 daemon=$!
@@ -47,21 +63,32 @@ uuid=$(cat /proc/sys/kernel/random/uuid)
 cat > "$WORK/secret.xml" <<XML
 <secret ephemeral='yes' private='no'>
   <uuid>$uuid</uuid>
-  <usage type='ceph'><name>client.admin secret</name></usage>
+  <usage type='ceph'><name>client.libvirt secret</name></usage>
 </secret>
 XML
 check "define the cephx secret" v secret-define "$WORK/secret.xml"
-check "set its key" v secret-set-value "$uuid" "AQBzQKBlAAAAABAAtCeUvVbo4UEpUhWtmqyUSw=="
-cat > "$WORK/pool.xml" <<XML
+pool_xml() {
+  cat > "$WORK/pool.xml" <<XML
 <pool type='rbd'>
   <name>shimpool</name>
   <source>
     <name>rbd</name>
     <host name='127.0.0.1' port='6789'/>
-    <auth username='admin' type='ceph'><secret uuid='$uuid'/></auth>
+    <auth username='libvirt' type='ceph'><secret uuid='$uuid'/></auth>
   </source>
 </pool>
 XML
+}
+pool_xml
+# A wrong key is refused (librados: -EACCES), and nothing is left behind.
+check "set a wrong key" v secret-set-value "$uuid" "AQBzQKBlAAAAABAAtCeUvVbo4UEpUhWtmqyUSw=="
+if v pool-create "$WORK/pool.xml" >"$WORK/wrong.out" 2>&1; then
+  not_ok "pool-create with a wrong key is refused"
+else
+  grep -q "Permission denied\|-13\|not permitted\|failed to connect" "$WORK/wrong.out" && ok "pool-create with a wrong key is refused" ||
+    not_ok "pool-create with a wrong key is refused: $(cat "$WORK/wrong.out")"
+fi
+check "set its key" v secret-set-value "$uuid" "$key"
 check "pool-create (transient rbd pool)" v pool-create "$WORK/pool.xml"
 check "pool-refresh" v pool-refresh shimpool
 info=$(v pool-info shimpool 2>&1)

@@ -450,9 +450,6 @@ pub unsafe extern "C" fn rados_blocklist_add(
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn rados_buffer_free(buf: *mut c_char) {}
-
-#[no_mangle]
 pub unsafe extern "C" fn rados_cache_pin(io: rados_ioctx_t, o: *const c_char) -> c_int {
     -libc::EOPNOTSUPP
 }
@@ -694,21 +691,6 @@ pub unsafe extern "C" fn rados_mgr_command(
 pub unsafe extern "C" fn rados_mgr_command_target(
     cluster: rados_t,
     name: *const c_char,
-    cmd: *mut *const c_char,
-    cmdlen: size_t,
-    inbuf: *const c_char,
-    inbuflen: size_t,
-    outbuf: *mut *mut c_char,
-    outbuflen: *mut size_t,
-    outs: *mut *mut c_char,
-    outslen: *mut size_t,
-) -> c_int {
-    -libc::EOPNOTSUPP
-}
-
-#[no_mangle]
-pub unsafe extern "C" fn rados_mon_command(
-    cluster: rados_t,
     cmd: *mut *const c_char,
     cmdlen: size_t,
     inbuf: *const c_char,

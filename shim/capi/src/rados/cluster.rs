@@ -282,3 +282,72 @@ pub unsafe extern "C" fn rados_wait_for_latest_osdmap(cluster: rados_t) -> c_int
         Ok(0)
     })
 }
+
+/// Hands `data` to the caller in a malloc'd buffer (NULL when empty, as librados does), for
+/// rados_buffer_free.
+///
+/// # Safety
+/// `buf` and `len` are NULL or valid for writes.
+unsafe fn out_buffer(data: &[u8], buf: *mut *mut c_char, len: *mut size_t) {
+    if !buf.is_null() {
+        let p = if data.is_empty() {
+            std::ptr::null_mut()
+        } else {
+            // SAFETY: malloc of a non-zero size; checked for NULL before the copy.
+            let p = unsafe { libc::malloc(data.len()) } as *mut u8;
+            if !p.is_null() {
+                // SAFETY: p holds data.len() bytes and does not overlap data.
+                unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), p, data.len()) };
+            }
+            p as *mut c_char
+        };
+        // SAFETY: non-NULL out-pointer from the caller.
+        unsafe { *buf = p };
+    }
+    // SAFETY: NULL or an out-pointer from the caller.
+    unsafe { out_opt(len, data.len()) };
+}
+
+/// Runs a monitor command: `cmd` holds `cmdlen` strings that together make one JSON command.
+#[no_mangle]
+pub unsafe extern "C" fn rados_mon_command(
+    cluster: rados_t,
+    cmd: *mut *const c_char,
+    cmdlen: size_t,
+    inbuf: *const c_char,
+    inbuflen: size_t,
+    outbuf: *mut *mut c_char,
+    outbuflen: *mut size_t,
+    outs: *mut *mut c_char,
+    outslen: *mut size_t,
+) -> c_int {
+    guard("rados_mon_command", || {
+        // SAFETY: handle from the caller.
+        let c = unsafe { self::cluster(cluster)? };
+        if cmd.is_null() || cmdlen == 0 {
+            return Err(Error::InvalidArgument("no command"));
+        }
+        let mut json = String::new();
+        for i in 0..cmdlen {
+            // SAFETY: the caller passes cmdlen string pointers.
+            json += unsafe { cstr(*cmd.add(i))? };
+        }
+        // SAFETY: inbuflen bytes at inbuf (NULL only with 0).
+        let input = if inbuflen == 0 { &[][..] } else { unsafe { buf(inbuf, inbuflen)? } };
+        c.cluster.backend()?;
+        let r = rbdshim_core::monitor::mon_command(&c.cluster, &json, input);
+        // SAFETY: out-pointers from the caller, each NULL or valid.
+        unsafe {
+            out_buffer(&r.outbuf, outbuf, outbuflen);
+            out_buffer(r.outs.as_bytes(), outs, outslen);
+        }
+        Ok(r.ret)
+    })
+}
+
+/// Frees a buffer librados handed out (rados_mon_command's outputs).
+#[no_mangle]
+pub unsafe extern "C" fn rados_buffer_free(buf: *mut c_char) {
+    // SAFETY: NULL or a buffer from out_buffer's malloc, not used again.
+    unsafe { libc::free(buf as *mut libc::c_void) }
+}
