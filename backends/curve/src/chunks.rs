@@ -56,7 +56,7 @@ impl Chunks {
 
 impl ChunkServer {
     pub fn open(dir: &Path) -> CurveResult<ChunkServer> {
-        std::fs::create_dir_all(dir.join("chunks"))?;
+        rbdshim_backend_file::fsutil::mkdir_all(&dir.join("chunks"))?;
         Ok(ChunkServer { dir: dir.join("chunks"), open: Mutex::new(HashMap::new()) })
     }
 
@@ -70,7 +70,7 @@ impl ChunkServer {
             // Left by a create whose namespace entry never landed: the id is new, so it is ours.
             std::fs::remove_dir_all(&dir)?;
         }
-        std::fs::create_dir_all(&dir)?;
+        rbdshim_backend_file::fsutil::mkdir_all(&dir)?;
         create_volume(&dir, chunk_size.trailing_zeros() as u8)?;
         Ok(())
     }
@@ -82,8 +82,7 @@ impl ChunkServer {
         }
         let dir = self.path(id);
         let vol = FileVolume::open(&dir)?;
-        let epoch =
-            std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(dir.join("epoch"))?;
+        let epoch = rbdshim_backend_file::fsutil::open_rw(&dir.join("epoch"), true)?;
         let c = Arc::new(Chunks {
             vol,
             epoch,

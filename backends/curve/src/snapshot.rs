@@ -155,7 +155,7 @@ pub fn create_snapshot(store: &Arc<CurveStore>, path: &str, user: &UserInfo, nam
 fn dump(store: &CurveStore, info: &FileInfo, snap: &mut SnapshotInfo) -> CurveResult<()> {
     let chunks = store.chunks.get(info.id)?;
     let dir = store.snapstore.join(info.id.to_string());
-    std::fs::create_dir_all(&dir)?;
+    rbdshim_backend_file::fsutil::mkdir_all(&dir)?;
     let cs = info.chunk_size;
     let mut buf = vec![0u8; cs as usize];
     for c in 0..info.length.div_ceil(cs) {
@@ -164,7 +164,8 @@ fn dump(store: &CurveStore, info: &FileInfo, snap: &mut SnapshotInfo) -> CurveRe
         if !obj.exists() {
             chunks.vol.read(View::Snap(snap.seq), c * cs, &mut buf)?;
             let tmp = obj.with_extension("tmp");
-            let mut f = std::fs::File::create(&tmp)?;
+            let mut f = rbdshim_backend_file::fsutil::open_rw(&tmp, true)?;
+            f.set_len(0)?;
             f.write_all(&buf)?;
             f.sync_all()?;
             std::fs::rename(&tmp, &obj)?;

@@ -28,7 +28,7 @@ impl CurveStore {
     pub fn open(opts: Options) -> CurveResult<Arc<CurveStore>> {
         static STORES: Mutex<Vec<(PathBuf, Weak<CurveStore>)>> = Mutex::new(Vec::new());
         opts.check()?;
-        std::fs::create_dir_all(&opts.dir)?;
+        rbdshim_backend_file::fsutil::mkdir_all(&opts.dir)?;
         let canon = std::fs::canonicalize(&opts.dir)?;
         let mut stores = STORES.lock();
         stores.retain(|(_, w)| w.strong_count() > 0);
@@ -48,7 +48,7 @@ impl CurveStore {
 
     pub fn with_meta(opts: Options, meta: Arc<dyn MetaStore>) -> CurveResult<Arc<CurveStore>> {
         let snapstore = opts.dir.join("snapstore");
-        std::fs::create_dir_all(&snapstore)?;
+        rbdshim_backend_file::fsutil::mkdir_all(&snapstore)?;
         Ok(Arc::new(CurveStore {
             chunks: ChunkServer::open(&opts.dir)?,
             ns: Namespace::new(meta.clone(), opts.clone()),

@@ -28,7 +28,11 @@ fn a_user_reaches_its_pools_only() {
         ok(&s, "ceph", &["osd", "pool", "create", p]);
     }
     ok(&s, "rbd", &["create", "--size", "1M", "volumes/v"]);
-    let ring = ok(&s, "ceph", &["auth", "get-or-create", "client.glance", "mon", "profile rbd", "osd", "profile rbd pool=images"]);
+    let ring = ok(
+        &s,
+        "ceph",
+        &["auth", "get-or-create", "client.glance", "mon", "profile rbd", "osd", "profile rbd pool=images"],
+    );
     let path = s.path("ceph.client.glance.keyring");
     std::fs::write(&path, &ring).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();

@@ -753,7 +753,10 @@ fn unknown_and_malformed_commands() {
     // A store that cannot be opened.
     let o = Command::new(env!("CARGO_BIN_EXE_ceph")).arg("fsid").env("RBDSHIM_BACKEND", "nosuch:x").output().unwrap();
     assert_eq!(o.status.code(), Some(1));
-    assert_eq!(String::from_utf8_lossy(&o.stderr), "[errno 22] RADOS invalid argument (error connecting to the cluster)\n");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "[errno 22] RADOS invalid argument (error connecting to the cluster)\n"
+    );
     let err = s.fails(&["df", "-o", "/nonexistent/dir/out"], 1);
     assert!(err.starts_with("Can't open output file /nonexistent/dir/out: [Errno 2]"), "{err}");
 }

@@ -4,12 +4,12 @@
 //! may open the same image: they must share one backend instance per process, because the
 //! backend's per-process state (POSIX locks, caches) is only correct if there is one of it.
 
+use crate::auth::caps::{Grants, Rights};
 use crate::config::Config;
 use crate::ioctx::IoCtx;
 use crate::{Error, Result};
 use once_cell::sync::Lazy;
 use parking_lot::{Mutex, RwLock};
-use crate::auth::caps::{Grants, Rights};
 use rbdshim_backend::{Backend, PoolId, Usage};
 use rbdshim_backend_curve::CurveBackend;
 use rbdshim_backend_file::FileBackend;
@@ -46,7 +46,10 @@ pub fn open_backend(spec: &str) -> Result<Arc<dyn Backend>> {
     if dir.is_empty() {
         return Err(Error::InvalidArgument("the backend needs a directory"));
     }
-    std::fs::create_dir_all(dir).map_err(|e| Error::Backend(e.into()))?;
+    // The store holds every key and all data: only its owner may enter it.
+    std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700)
+        .create(dir)
+        .map_err(|e| Error::Backend(e.into()))?;
     let canon = std::fs::canonicalize(dir).map_err(|e| Error::Backend(e.into()))?;
     let norm = match query {
         Some(q) => format!("{}?{q}", canon.display()),

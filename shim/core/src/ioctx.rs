@@ -23,7 +23,15 @@ pub struct IoCtx {
 impl IoCtx {
     pub(crate) fn new(cluster: Arc<Cluster>, backend: Arc<dyn Backend>, pool: PoolId, pool_name: String) -> Self {
         let objects = Arc::new(CheckedObjects::new(cluster.clone(), backend.clone(), pool_name.clone()));
-        IoCtx { cluster, backend, pool, pool_name, ns: Arc::new(RwLock::new(String::new())), objects, pending: Arc::default() }
+        IoCtx {
+            cluster,
+            backend,
+            pool,
+            pool_name,
+            ns: Arc::new(RwLock::new(String::new())),
+            objects,
+            pending: Arc::default(),
+        }
     }
 
     /// A copy with its own namespace setting (what librbd does when it opens a parent) and its

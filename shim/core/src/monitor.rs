@@ -169,8 +169,9 @@ impl Cmd<'_> {
 fn required_caps(prefix: &str) -> (&'static str, Rights) {
     let rw = Rights::R.union(Rights::W);
     match prefix {
-        "auth ls" | "auth list" | "auth get" | "auth get-key" | "auth print-key" | "auth print_key"
-        | "auth export" => ("auth", Rights::R.union(Rights::X)),
+        "auth ls" | "auth list" | "auth get" | "auth get-key" | "auth print-key" | "auth print_key" | "auth export" => {
+            ("auth", Rights::R.union(Rights::X))
+        }
         p if p.starts_with("auth ") => ("auth", Rights::ALL),
         "config get" => ("config", Rights::R),
         p if p.starts_with("config ") => ("config", rw),

@@ -178,10 +178,8 @@ fn nova_reads_images_and_writes_vms() {
     base.snap_protect("snap").unwrap();
     base.close().unwrap();
 
-    let key = s.user(
-        "client.nova",
-        &["mon", "profile rbd", "osd", "profile rbd pool=vms, profile rbd-read-only pool=images"],
-    );
+    let key = s
+        .user("client.nova", &["mon", "profile rbd", "osd", "profile rbd pool=vms, profile rbd-read-only pool=images"]);
     let n = s.connect_as("client.nova", &key);
     let (images, vms) = (io(&n, "images"), io(&n, "vms"));
     // Read on images: list, open read-only, read; every change -EPERM.
@@ -232,4 +230,34 @@ fn namespaces_and_object_grants() {
     assert_eq!(errno(vol.objects().omap_clear(&vol.loc(), "obj")), libc::EPERM);
     assert_eq!(errno(manage::list(&vol)), libc::EPERM);
     assert_eq!(admin_vol.objects().read(&admin_vol.loc(), "obj", 0, 4).unwrap(), b"data");
+}
+
+#[test]
+fn store_files_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("store");
+    let admin = common::connect(&common::spec(&root));
+    admin.pool_create("p").unwrap();
+    let io = io(&admin, "p");
+    manage::create(&io, "img", 4 * MIB, &CreateOptions::default()).unwrap();
+    let img = Image::open(&io, "img", None, false).unwrap();
+    img.write(0, &[3u8; 8192]).unwrap();
+    img.snap_create("s").unwrap();
+    img.write(0, &[4u8; 8192]).unwrap();
+    io.objects().write_full(&io.loc(), "obj", b"x").unwrap();
+    let cmd = json!({"prefix": "auth get-or-create", "entity": "client.u", "caps": ["mon", "allow r"]});
+    monitor::command(&admin, &cmd.to_string()).unwrap();
+    let mut seen = 0;
+    let mut stack = vec![root.clone()];
+    while let Some(p) = stack.pop() {
+        let meta = std::fs::symlink_metadata(&p).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o077, 0, "{} is open to others", p.display());
+        seen += 1;
+        if meta.is_dir() {
+            stack.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+        }
+    }
+    assert!(seen > 5, "only {seen} entries");
+    img.close().unwrap();
 }

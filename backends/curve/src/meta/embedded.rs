@@ -116,7 +116,7 @@ impl State {
 
 impl Embedded {
     pub fn open(dir: &Path) -> CurveResult<Embedded> {
-        std::fs::create_dir_all(dir.join("sessions"))?;
+        rbdshim_backend_file::fsutil::mkdir_all(&dir.join("sessions"))?;
         let e = Embedded { dir: dir.to_path_buf(), state: Mutex::new(State::default()) };
         // Fail early on a store that does not decode.
         e.read(|_| Ok(()))?;

@@ -86,8 +86,9 @@ fn configured_key(conf: &Config, name: &EntityName) -> Result<Option<Key>> {
         return Key::from_base64(k.trim()).map(Some).map_err(|_| bad_key("key"));
     }
     if let Some(path) = conf.get("keyfile").filter(|k| !k.trim().is_empty()) {
-        let text = std::fs::read_to_string(path.trim())
-            .map_err(|e| Error::msg(e.raw_os_error().unwrap_or(libc::EIO), format!("cannot read keyfile {path}: {e}")))?;
+        let text = std::fs::read_to_string(path.trim()).map_err(|e| {
+            Error::msg(e.raw_os_error().unwrap_or(libc::EIO), format!("cannot read keyfile {path}: {e}"))
+        })?;
         return Key::from_base64(text.trim()).map(Some).map_err(|_| bad_key(&format!("keyfile {path}")));
     }
     let list = conf.get_or_default("keyring").unwrap_or_default();
@@ -98,7 +99,8 @@ fn configured_key(conf: &Config, name: &EntityName) -> Result<Option<Key>> {
         let mut text = String::new();
         std::io::Read::read_to_string(&mut file, &mut text)
             .map_err(|_| Error::msg(libc::EINVAL, format!("failed to load {path}: not a text keyring")))?;
-        let entries = parse_keyring(&text).map_err(|e| Error::msg(libc::EINVAL, format!("failed to load {path}: {e}")))?;
+        let entries =
+            parse_keyring(&text).map_err(|e| Error::msg(libc::EINVAL, format!("failed to load {path}: {e}")))?;
         return Ok(entries.into_iter().find(|(n, _)| n == name).map(|(_, a)| a.key));
     }
     Ok(None)
