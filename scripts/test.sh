@@ -55,7 +55,10 @@ e2e_rc=${PIPESTATUS[0]}
 echo "== end-to-end on the curve backend with etcd metadata"
 RBDSHIM_E2E_STORE=curve RBDSHIM_TEST_ETCD=$eps bash qemu-tests/run-all.sh \
   qemu-tests/test-qemu-img.sh qemu-tests/test-qemu-io.sh qemu-tests/test-fio.sh qemu-tests/test-ceph-python.sh \
-  qemu-tests/test-fork.sh qemu-tests/test-abi.sh 2>&1 | tee target/e2e-curve-output.txt
+  qemu-tests/test-fork.sh qemu-tests/test-abi.sh qemu-tests/test-enospc.sh 2>&1 | tee target/e2e-curve-output.txt
+e2e_rc=$((e2e_rc + PIPESTATUS[0]))
+echo "== a full filesystem under the curve backend with embedded metadata"
+RBDSHIM_E2E_STORE=curve bash qemu-tests/run-all.sh qemu-tests/test-enospc.sh 2>&1 | tee target/e2e-curve-embedded-output.txt
 e2e_rc=$((e2e_rc + PIPESTATUS[0]))
 set -e
 
@@ -70,7 +73,7 @@ py_count() { # FILE WORD(passed|failed)
   (grep -Eo "[0-9]+ $2" "$1" || true) | awk '{n = $1} END {print n + 0}'
 }
 e2e_pass=0 e2e_fail=0 py_pass=0 py_fail=0
-for f in target/e2e-output.txt target/e2e-curve-output.txt; do
+for f in target/e2e-output.txt target/e2e-curve-output.txt target/e2e-curve-embedded-output.txt; do
   p=$(e2e_count "$f" 1) q=$(e2e_count "$f" 2)
   if [ "$p" = missing ]; then e2e_fail=$((e2e_fail + 1)); else e2e_pass=$((e2e_pass + p)); e2e_fail=$((e2e_fail + q)); fi
 done

@@ -45,6 +45,24 @@ fn open_rw(path: &Path) -> std::io::Result<File> {
     OpenOptions::new().read(true).write(true).create(true).truncate(false).mode(0o600).open(path)
 }
 
+/// Space kept allocated past the end of the log, so that metadata can still be written when
+/// chunk data has filled the filesystem (opening a volume to read or to free space needs a
+/// session and a record or two).
+const RESERVE: u64 = 1 << 20;
+
+/// Allocates the reserve beyond `end` without changing the file's size. Best effort: a
+/// filesystem without fallocate, or one already full, simply has no reserve.
+fn reserve(log: &File, end: u64) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: fallocate on an open descriptor with a valid range; it touches no memory of ours.
+    let r = unsafe {
+        libc::fallocate(log.as_raw_fd(), libc::FALLOC_FL_KEEP_SIZE, end as libc::off_t, RESERVE as libc::off_t)
+    };
+    if r != 0 {
+        tracing::debug!("metadata log reserve: {}", std::io::Error::last_os_error());
+    }
+}
+
 fn encode(ops: &[Op]) -> Vec<u8> {
     let mut p = Vec::new();
     p.extend_from_slice(&(ops.len() as u32).to_le_bytes());
@@ -251,6 +269,7 @@ impl Embedded {
         log.write_all_at(&rec, st.offset)?;
         log.sync_data()?;
         st.offset += rec.len() as u64;
+        reserve(log, st.offset);
         st.apply(ops);
         if st.offset > COMPACT_AT && st.offset > 4 * st.live_bytes {
             // The transaction is durable already: a failed compaction (no space) only leaves
@@ -333,7 +352,7 @@ impl MetaStore for Embedded {
         if !posix_lock(&f, false)? {
             return Err(CurveError::InternalError);
         }
-        f.write_all_at(format!("{}\n", std::process::id()).as_bytes(), 0)?;
+        // Empty (its name holds the pid): creating it needs no data block on a full filesystem.
         std::fs::rename(&tmp, dir.join(&id))?;
         st.session = Some((id.clone(), f));
         Ok(id)
