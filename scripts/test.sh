@@ -60,6 +60,9 @@ e2e_rc=$((e2e_rc + PIPESTATUS[0]))
 echo "== a full filesystem under the curve backend with embedded metadata"
 RBDSHIM_E2E_STORE=curve bash qemu-tests/run-all.sh qemu-tests/test-enospc.sh 2>&1 | tee target/e2e-curve-embedded-output.txt
 e2e_rc=$((e2e_rc + PIPESTATUS[0]))
+echo "== fuzzing: each parser of untrusted input, its regressions replayed, then 20 s of search"
+bash scripts/fuzz.sh 20 2>&1 | tee target/fuzz-output.txt
+fuzz_rc=${PIPESTATUS[0]}
 set -e
 
 passed=$( (grep -Eo 'test result: (ok|FAILED)\. [0-9]+ passed' target/test-output.txt || true) | awk '{s+=$4} END {print s+0}')
@@ -81,5 +84,7 @@ for f in target/py-output.txt target/py-curve-output.txt; do
   py_pass=$((py_pass + $(py_count "$f" passed)))
   py_fail=$((py_fail + $(py_count "$f" failed)))
 done
-echo "$((passed + e2e_pass + py_pass)) passed, $((failed + e2e_fail + py_fail)) failed"
-[ "$cargo_rc" -eq 0 ] && [ "$py_rc" -eq 0 ] && [ "$e2e_rc" -eq 0 ]
+fuzz_pass=$(grep -c '^ok   - fuzz' target/fuzz-output.txt || true)
+fuzz_fail=$(grep -c '^FAIL - fuzz' target/fuzz-output.txt || true)
+echo "$((passed + e2e_pass + py_pass + fuzz_pass)) passed, $((failed + e2e_fail + py_fail + fuzz_fail)) failed"
+[ "$cargo_rc" -eq 0 ] && [ "$py_rc" -eq 0 ] && [ "$e2e_rc" -eq 0 ] && [ "$fuzz_rc" -eq 0 ]
