@@ -103,3 +103,19 @@ mod tests {
         assert_eq!(from_string("bogus"), None);
     }
 }
+
+/// The most objects an object map tracks (Ceph's limit: 256 million).
+pub const MAX_OBJECT_MAP_OBJECTS: u64 = 256_000_000;
+
+/// Refuses an image size the image cannot have: beyond what its object map can track (Ceph:
+/// -EINVAL, "size not compatible with object map"), or beyond the store's maximum.
+pub fn check_size(features: u64, order: u8, size: u64, store_max: u64) -> crate::Result<()> {
+    let objects = size.div_ceil(1u64 << order);
+    if features & OBJECT_MAP != 0 && objects > MAX_OBJECT_MAP_OBJECTS {
+        return Err(crate::Error::InvalidArgument("size not compatible with object map"));
+    }
+    if size > store_max {
+        return Err(crate::Error::InvalidArgument("size beyond the store's maximum"));
+    }
+    Ok(())
+}

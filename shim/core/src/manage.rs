@@ -136,9 +136,7 @@ pub(crate) fn create_with(ioctx: &IoCtx, name: &str, mut header: Header) -> Resu
     let loc = ioctx.checked_loc(Rights::IMAGE_WRITE)?;
     let backend = ioctx.backend();
     let caps = backend.caps();
-    if header.size > caps.max_volume_size {
-        return Err(Error::InvalidArgument("size beyond the store's maximum"));
-    }
+    features::check_size(header.features, header.order, header.size, caps.max_volume_size)?;
     if backend.record_get(&loc, &dir_key(name))?.is_some() {
         return Err(Error::Exists);
     }

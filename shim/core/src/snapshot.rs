@@ -263,9 +263,8 @@ impl Image {
     pub fn resize(&self, size: u64) -> Result<()> {
         self.check_writable()?;
         let caps = self.sh.backend.caps();
-        if size > caps.max_volume_size {
-            return Err(Error::InvalidArgument("size beyond the store's maximum"));
-        }
+        let h = self.sh.header()?;
+        crate::features::check_size(h.features, h.order, size, caps.max_volume_size)?;
         let sh = &self.sh;
         with_lock_quiesced(sh, self.client(), || {
             let h = sh.header()?;

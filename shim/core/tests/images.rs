@@ -41,6 +41,13 @@ fn bad_names_and_orders() {
     assert_eq!(errno(manage::create(&e.io, "x", 1, &o)), libc::EINVAL);
     let o = CreateOptions { features: Some(1 << 40), ..Default::default() };
     assert_eq!(errno(manage::create(&e.io, "x", 1, &o)), libc::ENOSYS);
+    // Sizes an object map cannot track (more than 256 million objects): -EINVAL, as in Ceph.
+    assert_eq!(errno(manage::create(&e.io, "huge", u64::MAX, &CreateOptions::default())), libc::EINVAL);
+    let img = e.create_order("small", 4096, 12);
+    assert_eq!(errno(img.resize(256_000_001 << 12)), libc::EINVAL);
+    img.resize(256_000_000 << 12).unwrap();
+    img.close().unwrap();
+    manage::remove(&e.io, "small").unwrap();
     // Names Ceph accepts, and that must never become paths.
     for name in ["a/b", "x@y", "../../escape", "sp ace", "\u{7}bell"] {
         manage::create(&e.io, name, 4096, &CreateOptions::default()).unwrap();
