@@ -373,3 +373,17 @@ pub unsafe fn put_lockers<'a>(
     }
     Ok(cl.len() as ssize_t)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_never_crosses_the_c_boundary() {
+        let r: c_int = guard("test", || -> Result<c_int, Error> { panic!("boom") });
+        assert_eq!(r, -libc::EIO);
+        let r: c_int = guard("test", || Err(Error::NotFound));
+        assert_eq!(r, -libc::ENOENT);
+        guard_void("test", || panic!("boom"));
+    }
+}

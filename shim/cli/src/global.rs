@@ -81,7 +81,7 @@ pub fn split_args_for(tool: &str, argv: Vec<String>) -> CliResult<(Globals, Vec<
 }
 
 impl Globals {
-    fn conf_path(&self) -> Option<&str> {
+    pub fn conf_path(&self) -> Option<&str> {
         let mut it = self.args.iter();
         let mut found = None;
         while let Some(a) = it.next() {
@@ -97,6 +97,15 @@ impl Globals {
     /// A connected cluster handle: the configuration file (--conf, else Ceph's default
     /// places; none at all is fine, as for Ceph's tools), then the other options.
     pub fn connect(&self) -> CliResult<Arc<Cluster>> {
+        let c = self.configure()?;
+        c.connect().ctx(|| "error connecting to the cluster".into())?;
+        Ok(c)
+    }
+
+    /// A configured, not yet connected handle. A configuration that cannot be read is an
+    /// error carrying the reason (the file's parse error) and its errno.
+    pub fn configure(&self) -> CliResult<Arc<Cluster>> {
+        let conf_err = |e: rbdshim_core::Error| CliError::new(e.to_string(), e.errno());
         let c = Cluster::new(None, None, false).ctx(|| "error creating cluster handle".into())?;
         let mut others = Vec::new();
         let mut it = self.args.iter();
@@ -110,17 +119,16 @@ impl Globals {
             }
         }
         // Name and cluster first: they choose the configuration file and its sections.
-        c.config_mut().parse_argv(&others).ctx(|| "error parsing command line".into())?;
+        c.config_mut().parse_argv(&others).map_err(conf_err)?;
         match self.conf_path() {
-            Some(p) => c.conf_read_file(Some(p)).ctx(|| format!("error reading config file {p}"))?,
+            Some(p) => c.conf_read_file(Some(p)).map_err(conf_err)?,
             None => match c.conf_read_file(None) {
                 Ok(()) | Err(rbdshim_core::Error::NotFound) => {}
-                Err(e) => return Err(CliError::new("error reading config file", e.errno())),
+                Err(e) => return Err(conf_err(e)),
             },
         }
         // Command-line values win over the file's.
-        c.config_mut().parse_argv(&others).ctx(|| "error parsing command line".into())?;
-        c.connect().ctx(|| "error connecting to the cluster".into())?;
+        c.config_mut().parse_argv(&others).map_err(conf_err)?;
         Ok(c)
     }
 

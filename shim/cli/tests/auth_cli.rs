@@ -82,3 +82,24 @@ fn refused_connections() {
     let (code, _, err) = run(&s, "ceph", &["--id", "glance", "-k", "bad.keyring", "status"]);
     assert_eq!(code, 1, "{err}");
 }
+
+#[test]
+fn malformed_and_missing_configuration() {
+    let s = Store::empty();
+    std::fs::write(s.path("bad.conf"), b"[global\nmon host = \x01\nno value here\n").unwrap();
+    let (code, _, err) = run(&s, "rbd", &["--conf", "bad.conf", "ls"]);
+    assert_eq!(code, 1);
+    assert!(err.starts_with("global_init: error reading config file. "), "{err}");
+    let (code, _, err) = run(&s, "rbd", &["--conf", "missing.conf", "ls"]);
+    assert_eq!((code, err.as_str()), (1, "global_init: unable to open config file from search list missing.conf\n"));
+    let (code, _, err) = run(&s, "ceph", &["--conf", "bad.conf", "status"]);
+    assert_eq!(
+        (code, err.as_str()),
+        (1, "Error initializing cluster client: InvalidArgumentError('RADOS invalid argument (error calling conf_read_file)')\n")
+    );
+    let (code, _, err) = run(&s, "ceph", &["--conf", "missing.conf", "status"]);
+    assert_eq!(
+        (code, err.as_str()),
+        (1, "Error initializing cluster client: ObjectNotFound('RADOS object not found (error calling conf_read_file)')\n")
+    );
+}

@@ -93,7 +93,12 @@ fn run(mut g: Globals, rest: Vec<String>) -> Result<(), RunError> {
     if cli.verbose {
         eprintln!("Submitting command:  {json}");
     }
-    let cluster = g.connect().map_err(connect_failed)?;
+    let cluster = g.configure().map_err(|e| {
+        let (exc, what) = rados_exception(e.errno);
+        eprintln!("Error initializing cluster client: {exc}('{what} (error calling conf_read_file)')");
+        CliError::silent(0)
+    })?;
+    cluster.connect().map_err(|e| connect_failed(e.errno()))?;
     let r = rbdshim_core::monitor::mon_command(&cluster, &json, &inbuf);
     let json_out = cli.format.as_deref().map(|f| f.starts_with("json")).unwrap_or(false);
     match reply::print(&r, json_out, out_file.as_mut())? {
@@ -102,20 +107,23 @@ fn run(mut g: Globals, rest: Vec<String>) -> Result<(), RunError> {
     }
 }
 
+/// The Python binding's exception class and text for an errno.
+fn rados_exception(errno: i32) -> (&'static str, &'static str) {
+    match errno {
+        libc::EACCES => ("PermissionDeniedError", "RADOS permission denied"),
+        libc::EPERM => ("PermissionError", "RADOS permission error"),
+        libc::ENOENT => ("ObjectNotFound", "RADOS object not found"),
+        libc::EINVAL => ("InvalidArgumentError", "RADOS invalid argument"),
+        libc::ETIMEDOUT => ("TimedOut", "RADOS timed out"),
+        libc::EIO => ("IOError", "RADOS I/O error"),
+        _ => ("Error", "RADOS error"),
+    }
+}
+
 /// Ceph's `ceph` prints the Python binding's exception for a failed connect and exits 13 when
 /// permission was denied, 1 otherwise: "[errno 13] RADOS permission denied (error connecting
 /// to the cluster)".
-fn connect_failed(e: CliError) -> CliError {
-    let what = match e.errno {
-        libc::EACCES => "RADOS permission denied",
-        libc::EPERM => "RADOS permission error",
-        libc::ENOENT => "RADOS object not found",
-        libc::EINVAL => "RADOS invalid argument",
-        libc::ETIMEDOUT => "RADOS timed out",
-        libc::EIO => "RADOS I/O error",
-        0 => return CliError::new(format!("Error connecting to cluster: {}", e.msg), 0),
-        _ => "RADOS error",
-    };
-    eprintln!("[errno {}] {what} (error connecting to the cluster)", e.errno);
-    CliError::silent(if e.errno == libc::EACCES { libc::EACCES } else { 0 })
+fn connect_failed(errno: i32) -> CliError {
+    eprintln!("[errno {errno}] {} (error connecting to the cluster)", rados_exception(errno).1);
+    CliError::silent(if errno == libc::EACCES { libc::EACCES } else { 0 })
 }

@@ -436,10 +436,20 @@ impl Ctx0 {
         if let Some(c) = &self.cluster {
             return Ok(c.clone());
         }
-        let c = self.globals.connect().map_err(|e| {
+        let c = self.globals.configure().map_err(|e| {
+            // Ceph's global_init, before anything else: the reason, exit status 1.
+            match self.globals.conf_path() {
+                Some(p) if e.errno == libc::ENOENT => {
+                    eprintln!("global_init: unable to open config file from search list {p}")
+                }
+                _ => eprintln!("global_init: error reading config file. {}", e.msg),
+            }
+            CliError::silent(0)
+        })?;
+        c.connect().map_err(|e| {
             // Ceph's rbd says only this (the reason goes to its log).
             eprintln!("rbd: couldn't connect to the cluster!");
-            CliError::silent(e.errno)
+            CliError::silent(e.errno())
         })?;
         self.cluster = Some(c.clone());
         Ok(c)
