@@ -171,8 +171,8 @@ pub fn cluster_records(b: &Arc<dyn Backend>) {
 
 pub fn volume_io(b: &Arc<dyn Backend>) {
     let loc = pool(b);
-    b.volume_create(&loc, "v", VolumeSpec { size: 1 << 30, order: 12 }).unwrap();
-    assert!(matches!(b.volume_create(&loc, "v", VolumeSpec { size: 1, order: 12 }), Err(Error::Exists)));
+    b.volume_create(&loc, "v", VolumeSpec { size: 1 << 30, order: 12, owner: None }).unwrap();
+    assert!(matches!(b.volume_create(&loc, "v", VolumeSpec { size: 1, order: 12, owner: None }), Err(Error::Exists)));
     let v = open(b, &loc, "v");
     assert_eq!(v.order(), 12);
     let sc = SnapContext::default();
@@ -197,7 +197,7 @@ pub fn volume_sparse(b: &Arc<dyn Backend>) {
     let before = b.pool_used(loc.pool).unwrap();
     // 1 PiB, or the largest volume the store makes.
     let size = (1u64 << 50).min(b.caps().max_volume_size);
-    b.volume_create(&loc, "big", VolumeSpec { size, order: 22 }).unwrap();
+    b.volume_create(&loc, "big", VolumeSpec { size, order: 22, owner: None }).unwrap();
     let v = open(b, &loc, "big");
     let sc = SnapContext::default();
     v.write(&sc, size - 4096, &[7u8; 4096]).unwrap();
@@ -211,7 +211,7 @@ pub fn volume_sparse(b: &Arc<dyn Backend>) {
 
 pub fn snapshots_preserve_data(b: &Arc<dyn Backend>) {
     let loc = pool(b);
-    b.volume_create(&loc, "v", VolumeSpec { size: 1 << 20, order: 12 }).unwrap();
+    b.volume_create(&loc, "v", VolumeSpec { size: 1 << 20, order: 12, owner: None }).unwrap();
     let v = open(b, &loc, "v");
     v.write(&snapc(0, &[]), 0, &[1u8; 8192]).unwrap();
     // snapshot 1
@@ -232,7 +232,7 @@ pub fn snapshots_preserve_data(b: &Arc<dyn Backend>) {
 
 pub fn snapshot_views_and_diff(b: &Arc<dyn Backend>) {
     let loc = pool(b);
-    b.volume_create(&loc, "v", VolumeSpec { size: 1 << 20, order: 12 }).unwrap();
+    b.volume_create(&loc, "v", VolumeSpec { size: 1 << 20, order: 12, owner: None }).unwrap();
     let v = open(b, &loc, "v");
     for o in 0..4u64 {
         v.write(&snapc(0, &[]), o * 4096, &[9u8; 16]).unwrap();
@@ -256,7 +256,7 @@ pub fn snapshot_views_and_diff(b: &Arc<dyn Backend>) {
 
 pub fn discard_and_keep(b: &Arc<dyn Backend>) {
     let loc = pool(b);
-    b.volume_create(&loc, "v", VolumeSpec { size: 1 << 20, order: 12 }).unwrap();
+    b.volume_create(&loc, "v", VolumeSpec { size: 1 << 20, order: 12, owner: None }).unwrap();
     let v = open(b, &loc, "v");
     let sc = SnapContext::default();
     v.write(&sc, 0, &[1u8; 3 * 4096]).unwrap();
@@ -275,7 +275,7 @@ pub fn discard_and_keep(b: &Arc<dyn Backend>) {
 
 pub fn truncate_and_rollback(b: &Arc<dyn Backend>) {
     let loc = pool(b);
-    b.volume_create(&loc, "v", VolumeSpec { size: 1 << 20, order: 12 }).unwrap();
+    b.volume_create(&loc, "v", VolumeSpec { size: 1 << 20, order: 12, owner: None }).unwrap();
     let v = open(b, &loc, "v");
     v.write(&snapc(0, &[]), 0, &[1u8; 4 * 4096]).unwrap();
     let sc = snapc(1, &[1]);
@@ -295,7 +295,7 @@ pub fn truncate_and_rollback(b: &Arc<dyn Backend>) {
 
 pub fn trim(b: &Arc<dyn Backend>) {
     let loc = pool(b);
-    b.volume_create(&loc, "v", VolumeSpec { size: 1 << 30, order: 20 }).unwrap();
+    b.volume_create(&loc, "v", VolumeSpec { size: 1 << 30, order: 20, owner: None }).unwrap();
     let v = open(b, &loc, "v");
     v.write(&snapc(0, &[]), 0, &vec![1u8; 8 << 20]).unwrap();
     v.flush().unwrap();
@@ -311,7 +311,7 @@ pub fn trim(b: &Arc<dyn Backend>) {
 
 pub fn coordination_lock(b: &Arc<dyn Backend>) {
     let loc = pool(b);
-    b.volume_create(&loc, "v", VolumeSpec { size: 1 << 20, order: 12 }).unwrap();
+    b.volume_create(&loc, "v", VolumeSpec { size: 1 << 20, order: 12, owner: None }).unwrap();
     let c = b.coordinator(&loc, "v").unwrap();
     let c2 = b.coordinator(&loc, "v").unwrap();
     assert!(Arc::ptr_eq(&c, &c2), "one coordinator per process and volume");
@@ -329,7 +329,7 @@ pub fn coordination_lock(b: &Arc<dyn Backend>) {
 
 pub fn coordination_watch(b: &Arc<dyn Backend>) {
     let loc = pool(b);
-    b.volume_create(&loc, "v", VolumeSpec { size: 1 << 20, order: 12 }).unwrap();
+    b.volume_create(&loc, "v", VolumeSpec { size: 1 << 20, order: 12, owner: None }).unwrap();
     let c = b.coordinator(&loc, "v").unwrap();
     assert!(c.watchers().unwrap().is_empty());
     let w1 = c.watch(WatcherInfo { addr: "a".into(), id: 1, cookie: 11 }).unwrap();
@@ -515,7 +515,7 @@ pub fn objects_apply_is_atomic(b: &Arc<dyn Backend>) {
 
 pub fn fsck_clean(b: &Arc<dyn Backend>) {
     let loc = pool(b);
-    b.volume_create(&loc, "v", VolumeSpec { size: 1 << 20, order: 12 }).unwrap();
+    b.volume_create(&loc, "v", VolumeSpec { size: 1 << 20, order: 12, owner: None }).unwrap();
     let v = open(b, &loc, "v");
     v.write(&snapc(0, &[]), 0, b"data").unwrap();
     v.write(&snapc(1, &[1]), 0, b"more").unwrap();

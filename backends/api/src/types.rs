@@ -40,11 +40,13 @@ impl Default for Caps {
 }
 
 /// What a volume is created with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct VolumeSpec {
     pub size: u64,
     /// 2^order bytes per object: the unit of copy-on-write and of allocation tracking.
     pub order: u8,
+    /// The user it is created for (a client's id, "glance"); stores with owners record it.
+    pub owner: Option<String>,
 }
 
 /// The snapshot context sent with every mutation: the newest snapshot id, and the live ones

@@ -86,7 +86,7 @@ fn faults_one_member_down_then_quorum_lost_then_back() {
     let b = CurveBackend::open(&format!("{}?etcd={}&timeout_ms=3000", data.display(), cluster.endpoints())).unwrap();
     let pool = b.pool_create("rbd").unwrap();
     let loc = Loc::new(pool, "");
-    b.volume_create(&loc, "v", VolumeSpec { size: 1 << 30, order: 22 }).unwrap();
+    b.volume_create(&loc, "v", VolumeSpec { size: 1 << 30, order: 22, owner: None }).unwrap();
     let v = b.volume_open(&loc, "v").unwrap();
     let sc = SnapContext::default();
     let block = |i: u64| vec![(i % 251) as u8 + 1; 4096];
@@ -97,7 +97,7 @@ fn faults_one_member_down_then_quorum_lost_then_back() {
         v.write(&sc, i * (4 << 20), &block(i)).unwrap();
         b.record_put(&loc, &format!("k{i}"), &block(i)[..8], PutMode::Upsert).unwrap();
     }
-    b.volume_create(&loc, "w", VolumeSpec { size: 1 << 30, order: 22 }).unwrap();
+    b.volume_create(&loc, "w", VolumeSpec { size: 1 << 30, order: 22, owner: None }).unwrap();
     assert_eq!(b.record_list(&loc, "k").unwrap().len(), 64);
 
     // Two down: metadata work fails with a timeout, in bounded time, and changes nothing.
@@ -107,7 +107,7 @@ fn faults_one_member_down_then_quorum_lost_then_back() {
     assert_eq!(err.errno(), libc::ETIMEDOUT, "{err}");
     assert!(start.elapsed() < Duration::from_secs(10), "took {:?}", start.elapsed());
     assert_eq!(
-        b.volume_create(&loc, "x", VolumeSpec { size: 1 << 30, order: 22 }).unwrap_err().errno(),
+        b.volume_create(&loc, "x", VolumeSpec { size: 1 << 30, order: 22, owner: None }).unwrap_err().errno(),
         libc::ETIMEDOUT
     );
     // Data already placed stays readable: reads need no metadata.

@@ -262,7 +262,7 @@ fn damaged_metadata_is_refused_and_orphans_are_swept() {
         let b = rbdshim_backend_curve::CurveBackend::open(&spec).unwrap();
         let pool = b.pool_create("p").unwrap();
         let loc = rbdshim_backend::Loc::new(pool, "");
-        b.volume_create(&loc, "v", rbdshim_backend::VolumeSpec { size: 1 << 20, order: 20 }).unwrap();
+        b.volume_create(&loc, "v", rbdshim_backend::VolumeSpec { size: 1 << 20, order: 20, owner: None }).unwrap();
         assert!(b.fsck(false).unwrap().is_clean());
         // Chunk space without a namespace entry: what a crash between the two leaves.
         b.store().chunks.create(999, MIB).unwrap();
@@ -289,7 +289,7 @@ fn rbd_removal_goes_through_the_recycle_bin_and_frees_the_chunks() {
     let d = tempfile::tempdir().unwrap();
     let b = rbdshim_backend_curve::CurveBackend::open(&d.path().display().to_string()).unwrap();
     let loc = rbdshim_backend::Loc::new(b.pool_create("p").unwrap(), "");
-    b.volume_create(&loc, "v", rbdshim_backend::VolumeSpec { size: 1 << 20, order: 22 }).unwrap();
+    b.volume_create(&loc, "v", rbdshim_backend::VolumeSpec { size: 1 << 20, order: 22, owner: None }).unwrap();
     let admin = UserInfo::new("admin");
     let id = b.store().ns.lookup("/p/v", &admin).unwrap().id;
     b.volume_remove(&loc, "v").unwrap();
@@ -312,4 +312,34 @@ fn rename_keeps_the_trees_rules() {
     c.rename(&u, "/pool/v", "/pool/dir/w").unwrap();
     assert_eq!(c.stat_file("/pool/dir/w", &u).unwrap().length, 10 * GIB);
     assert_eq!(c.rename(&UserInfo::new("bob"), "/pool/dir/w", "/pool/x"), Err(CurveError::AuthFail));
+}
+
+#[test]
+fn rbd_users_own_the_volumes_they_create() {
+    use rbdshim_backend::Backend;
+    let d = tempfile::tempdir().unwrap();
+    let b = rbdshim_backend_curve::CurveBackend::open(&d.path().display().to_string()).unwrap();
+    let loc = rbdshim_backend::Loc::new(b.pool_create("images").unwrap(), "");
+    let spec = |owner: Option<&str>| rbdshim_backend::VolumeSpec {
+        size: 1 << 20,
+        order: 22,
+        owner: owner.map(str::to_string),
+    };
+    b.volume_create(&loc, "g", spec(Some("glance"))).unwrap();
+    b.volume_create(&loc, "n", spec(Some("nova"))).unwrap();
+    b.volume_create(&loc, "a", spec(None)).unwrap();
+    let ns = &b.store().ns;
+    // Directories belong to the store's owner, volumes to whoever created them.
+    assert_eq!(ns.lookup("/images", &root()).unwrap().owner, "admin");
+    assert_eq!(ns.lookup("/images/g", &root()).unwrap().owner, "glance");
+    assert_eq!(ns.lookup("/images/n", &root()).unwrap().owner, "nova");
+    assert_eq!(ns.lookup("/images/a", &root()).unwrap().owner, "admin");
+    // Both users' volumes in one shared pool stay usable through RBD (the RBD layer is root).
+    for id in ["g", "n", "a"] {
+        let v = b.volume_open(&loc, id).unwrap();
+        v.write(&rbdshim_backend::SnapContext::default(), 0, &[1u8; 4096]).unwrap();
+        b.volume_remove(&loc, id).unwrap();
+    }
+    // Outside RBD the store's own rule holds: another owner is refused along the path.
+    assert_eq!(ns.lookup("/images", &UserInfo::new("glance")).map(|_| ()), Err(CurveError::AuthFail));
 }

@@ -170,6 +170,17 @@ impl Cluster {
     }
 
     /// This client's address as lockers and watchers show it (one per process).
+    /// The user this handle acts for: the id of a client entity ("glance"), else the full
+    /// entity name ("osd.0").
+    pub fn user(&self) -> String {
+        let c = self.config.read();
+        if c.entity_type == "client" {
+            c.id.clone()
+        } else {
+            c.name()
+        }
+    }
+
     pub fn client_addr(&self) -> String {
         format!("127.0.0.1:0/{}", std::process::id())
     }

@@ -144,7 +144,8 @@ pub(crate) fn create_with(ioctx: &IoCtx, name: &str, mut header: Header) -> Resu
     header.id = id.clone();
     header.name = name.to_string();
     let physical = rbdshim_backend::adapt::physical_size(&caps, header.size);
-    backend.volume_create(&loc, &id, VolumeSpec { size: physical, order: header.order })?;
+    let owner = Some(ioctx.cluster().user());
+    backend.volume_create(&loc, &id, VolumeSpec { size: physical, order: header.order, owner })?;
     let undo = |backend: &dyn Backend| {
         let _ = backend.record_delete(&loc, &header_key(&id));
         let _ = backend.volume_remove(&loc, &id);

@@ -1,8 +1,11 @@
 //! RBD on the store: the backend contract of rbdshim implemented with CurveBS's concepts.
 //!
 //! Pool → directory `/<pool>`, namespace → subdirectory `/<pool>/<namespace>`, image → volume
-//! named by the image id in its namespace's directory, owned by the owner the RBD layer acts
-//! as. Everything RBD keeps beside the data (headers, ids, snapshot names, metadata, parent
+//! named by the image id in its namespace's directory. A user (`client.glance`) is the owner of
+//! the volumes it creates; directories belong to the store's `owner`. The RBD layer itself acts
+//! as the root owner: OpenStack's services share pools, which CurveBS's per-path owner check
+//! would refuse (every component must belong to the caller), so who may do what is decided by
+//! the users' caps in the core, and owners record who created what. Everything RBD keeps beside the data (headers, ids, snapshot names, metadata, parent
 //! links: the core's records) is an overlay in the store's metadata store, so it is shared by
 //! every host that shares the metadata.
 
@@ -26,7 +29,10 @@ pub use volume::CurveVolume;
 
 pub struct CurveBackend {
     store: Arc<CurveStore>,
+    /// The root owner: what the RBD layer acts as.
     user: UserInfo,
+    /// The store's `owner`: owns the pool and namespace directories.
+    dir_owner: UserInfo,
     objects: FileObjects,
     volumes: Mutex<HashMap<u64, Weak<CurveVolume>>>,
     coords: Mutex<HashMap<u64, Weak<dyn Coordinator>>>,
@@ -50,10 +56,12 @@ impl CurveBackend {
 
     pub fn on_store(store: Arc<CurveStore>) -> Result<CurveBackend> {
         let objects = FileObjects::standalone(store.opts.dir.join("objects"))?;
-        let user = UserInfo::new(&store.opts.owner);
+        let user = UserInfo::with_password(&store.opts.root_owner, &store.opts.root_password);
+        let dir_owner = UserInfo::new(&store.opts.owner);
         Ok(CurveBackend {
             store,
             user,
+            dir_owner,
             objects,
             volumes: Mutex::new(HashMap::new()),
             coords: Mutex::new(HashMap::new()),
@@ -202,7 +210,7 @@ impl Backend for CurveBackend {
         if self.store.meta.get(&pool_name_key(name))?.is_some() {
             return Err(Error::Exists);
         }
-        match self.store.ns.mkdir(&dir, &self.user) {
+        match self.store.ns.mkdir(&dir, &self.dir_owner) {
             Ok(_) | Err(CurveError::Exists) => {}
             Err(e) => return Err(e.into()),
         }
@@ -255,7 +263,7 @@ impl Backend for CurveBackend {
 
     fn namespace_create(&self, pool: PoolId, ns: &str) -> Result<()> {
         let path = self.dir(&Loc::new(pool, ns))?;
-        Ok(self.store.ns.mkdir(&path, &self.user).map(|_| ())?)
+        Ok(self.store.ns.mkdir(&path, &self.dir_owner).map(|_| ())?)
     }
 
     fn namespace_remove(&self, pool: PoolId, ns: &str) -> Result<()> {
@@ -353,6 +361,8 @@ impl Backend for CurveBackend {
         let caps = self.caps();
         let size = spec.size.max(caps.min_volume_size).div_ceil(caps.size_step) * caps.size_step;
         self.store.create(&path, &self.user, size, Some(chunk))?;
+        let owner = spec.owner.as_deref().filter(|o| !o.is_empty()).unwrap_or(&self.store.opts.owner);
+        self.store.ns.change_owner(&path, owner, &self.user)?;
         Ok(())
     }
 
