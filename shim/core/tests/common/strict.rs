@@ -165,8 +165,9 @@ impl Backend for Strict {
         if spec.size < MIN || !spec.size.is_multiple_of(STEP) {
             return Err(Error::InvalidArgument("LENGTH_NOT_SUPPORT"));
         }
+        let size = spec.size;
         self.inner.volume_create(loc, id, spec)?;
-        self.inner.record_put(loc, &format!("strict-size/{id}"), &spec.size.to_le_bytes(), PutMode::Upsert)
+        self.inner.record_put(loc, &format!("strict-size/{id}"), &size.to_le_bytes(), PutMode::Upsert)
     }
     fn volume_remove(&self, loc: &Loc, id: &str) -> Result<()> {
         let _ = self.inner.record_delete(loc, &format!("strict-size/{id}"));
