@@ -20,7 +20,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for t in "${targets[@]}"; do
   mkdir -p "fuzz/regressions/$t" "$work/$t"
-  if (cd fuzz && cargo fuzz run -O "$t" "$work/$t" "regressions/$t" "seeds/$t" -- \
+  if (cd fuzz && TMPDIR="$work" cargo fuzz run -O "$t" "$work/$t" "regressions/$t" "seeds/$t" -- \
     -max_total_time="$secs" -rss_limit_mb=2048 -print_final_stats=0 >"$work/$t.log" 2>&1); then
     echo "ok   - fuzz $t: $(grep -Eo 'Done [0-9]+ runs' "$work/$t.log" | tail -1) in ${secs} s"
   else
