@@ -81,6 +81,30 @@ lib.rados_shutdown(c)
 PY
 }
 
+# mkuser ENTITY KEYRING SERVICE CAPS [SERVICE CAPS...]: makes a user in our store's auth database
+# (`ceph auth get-or-create`, through our librados) and writes its keyring to KEYRING.
+mkuser() {
+  shim python3 - "$@" <<'PY'
+import ctypes, json, os, sys
+entity, path, caps = sys.argv[1], sys.argv[2], sys.argv[3:]
+lib = ctypes.CDLL("librados.so.2")
+c = ctypes.c_void_p()
+assert lib.rados_create(ctypes.byref(c), None) == 0 and lib.rados_connect(c) == 0
+cmd = json.dumps({"prefix": "auth get-or-create", "entity": entity, "caps": caps}).encode()
+out, outlen = ctypes.POINTER(ctypes.c_char)(), ctypes.c_size_t()
+st, stlen = ctypes.POINTER(ctypes.c_char)(), ctypes.c_size_t()
+r = lib.rados_mon_command(c, (ctypes.c_char_p * 1)(cmd), 1, b"", 0, ctypes.byref(out), ctypes.byref(outlen),
+                          ctypes.byref(st), ctypes.byref(stlen))
+assert r == 0, (r, ctypes.string_at(st, stlen.value))
+fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+os.write(fd, ctypes.string_at(out, outlen.value))
+os.close(fd)
+lib.rados_buffer_free(out)
+lib.rados_buffer_free(st)
+lib.rados_shutdown(c)
+PY
+}
+
 # Whether our store has pool NAME (asked through our librados: no Ceph cluster exists here).
 pool_exists() {
   shim python3 - "$1" <<'PY'

@@ -70,6 +70,15 @@ check "write in a namespace" shim qemu-io -f raw -c "write -P 0x33 0 4096" "rbd:
 check "snapshot in a namespace" shim qemu-img snapshot -c snap "rbd:vms/tenant/c:conf=$conf"
 check "read rbd:pool/ns/img@snap:conf=F:id=U" shim qemu-io -f raw -r -c "read -P 0x33 0 4096" "rbd:vms/tenant/c@snap:conf=$conf:id=admin"
 
+# a user of its own: QEMU passes id= and keyring= (or key=) to librados; caps are enforced
+mkuser client.qemu "$WORK/qemu.keyring" mon "profile rbd" osd "profile rbd pool=vms"
+check "qemu-img as client.qemu with its keyring" shim qemu-img create -f raw "rbd:vms/q:id=qemu:keyring=$WORK/qemu.keyring" 8M
+check "qemu-io as client.qemu" shim qemu-io -f raw -c "write -P 0x44 0 4096" -c "read -P 0x44 0 4096" "rbd:vms/q:id=qemu:keyring=$WORK/qemu.keyring"
+out=$(shim qemu-img create -f raw "rbd:rbd/q:id=qemu:keyring=$WORK/qemu.keyring" 8M 2>&1)
+grep -q "Operation not permitted" <<<"$out" && ok "client.qemu outside its pool: EPERM" || not_ok "client.qemu outside its pool: EPERM: $out"
+out=$(shim qemu-img info -f raw "rbd:vms/q:id=qemu:key=AQBzQKBlAAAAABAAtCeUvVbo4UEpUhWtmqyUSw==" 2>&1)
+grep -q "Permission denied" <<<"$out" && ok "a wrong key: EACCES" || not_ok "a wrong key: EACCES: $out"
+
 # bench
 check "bench -w" shim qemu-img bench -f raw -w -c 2000 -s 4096 -d 8 rbd:rbd/a
 check "bench read" shim qemu-img bench -f raw -c 2000 -s 4096 -d 8 rbd:rbd/a
