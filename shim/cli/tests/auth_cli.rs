@@ -48,7 +48,11 @@ fn a_user_reaches_its_pools_only() {
     let (code, _, err) = run(&s, "rbd", &g(&["rm", "volumes/v"]));
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("(1) Operation not permitted"), "{err}");
-    for args in [&["snap", "create", "volumes/v@s"][..], &["resize", "--size", "2M", "volumes/v"], &["cp", "images/i", "volumes/c"]] {
+    for args in [
+        &["snap", "create", "volumes/v@s"][..],
+        &["resize", "--size", "2M", "volumes/v"],
+        &["cp", "images/i", "volumes/c"],
+    ] {
         let (code, _, err) = run(&s, "rbd", &g(args));
         assert_eq!(code, 1, "{args:?}: {err}");
         assert!(err.contains("(1) Operation not permitted"), "{args:?}: {err}");
