@@ -328,6 +328,9 @@ int rados_break_lock(rados_ioctx_t io,
                      const char *client,
                      const char *cookie);
 
+/**
+ * Frees a buffer librados handed out (rados_mon_command's outputs).
+ */
 void rados_buffer_free(char *buf);
 
 int rados_cache_pin(rados_ioctx_t io, const char *o);
@@ -541,6 +544,9 @@ int rados_mgr_command_target(rados_t cluster,
                              char **outs,
                              size_t *outslen);
 
+/**
+ * Runs a monitor command: `cmd` holds `cmdlen` strings that together make one JSON command.
+ */
 int rados_mon_command(rados_t cluster,
                       const char **cmd,
                       size_t cmdlen,
