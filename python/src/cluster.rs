@@ -187,11 +187,7 @@ impl NativeIoctx {
     }
     /// (bytes used, objects) of the pool.
     fn stats(&self, py: Python<'_>) -> R<(u64, u64)> {
-        py.allow_threads(|| {
-            let used = ok(self.io.pool_used())?;
-            let n = ok(self.io.objects().list(self.io.pool_id(), None).map_err(Into::into))?.len();
-            Ok((used, n as u64))
-        })
+        py.allow_threads(|| ok(self.io.pool_stat()))
     }
     fn list_objects(&self, all: bool) -> R<Vec<(String, String)>> {
         let ns = self.io.namespace();

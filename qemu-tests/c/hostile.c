@@ -96,6 +96,20 @@ int main(void) {
     EXPECT(rbd_close(img2), 0);
     EXPECT(rbd_remove(io, odd[i]), 0);
   }
+  /* rados_mon_command: bad commands fail cleanly and every output is set (NULL, 0). */
+  char *mout = (char *)1, *mstatus = (char *)1;
+  size_t moutlen = 7, mstatuslen = 7;
+  EXPECT(rados_mon_command(c, NULL, 1, "", 0, &mout, &moutlen, &mstatus, &mstatuslen), -EINVAL);
+  EXPECT(mout == NULL && moutlen == 0 && mstatus == NULL && mstatuslen == 0, 1);
+  const char *nullcmd[1] = {NULL};
+  EXPECT(rados_mon_command(c, nullcmd, 1, "", 0, &mout, &moutlen, &mstatus, &mstatuslen), -EINVAL);
+  const char *junk[1] = {"{not json"};
+  EXPECT(rados_mon_command(c, junk, 0, "", 0, &mout, &moutlen, &mstatus, &mstatuslen), -EINVAL);
+  EXPECT(rados_mon_command(c, junk, 1, "", 0, &mout, &moutlen, &mstatus, &mstatuslen), -EINVAL);
+  EXPECT(mstatuslen > 0 && mstatus != NULL, 1);                /* the reason, in outs */
+  rados_buffer_free(mout);
+  rados_buffer_free(mstatus);
+  EXPECT(rados_mon_command((rados_t)io, junk, 1, "", 0, NULL, NULL, NULL, NULL), -EINVAL);
   /* After all of it, the data written before is unchanged. */
   memset(buf, 0, sizeof buf);
   EXPECT(rbd_read(img, 0, 16, buf), 16);

@@ -171,10 +171,6 @@ impl Volume for Rmw {
         self.inner.grow(size)
     }
 
-    fn snap_created(&self, snap: SnapId) -> Result<()> {
-        self.inner.snap_created(snap)
-    }
-
     fn flush(&self) -> Result<()> {
         self.inner.flush()
     }

@@ -46,6 +46,13 @@ pub trait Backend: Send + Sync {
     /// Removes a volume with all its snapshot data.
     fn volume_remove(&self, loc: &Loc, id: &str) -> Result<()>;
     fn volume_open(&self, loc: &Loc, id: &str) -> Result<Arc<dyn Volume>>;
+    /// The snapshots of volume `id` as they are now (oldest first), with how many clones read
+    /// from each. Stores that keep records of their own for snapshots (a snapshot service)
+    /// bring them in line; the core calls it after every change and only logs a failure (its
+    /// header stays the truth, and the next call repairs the records).
+    fn snapshots_changed(&self, _loc: &Loc, _id: &str, _snaps: &[SnapSummary]) -> Result<()> {
+        Ok(())
+    }
     /// The cross-process coordinator of a volume (one per process and volume).
     fn coordinator(&self, loc: &Loc, id: &str) -> Result<Arc<dyn Coordinator>>;
 
@@ -90,10 +97,6 @@ pub trait Volume: Send + Sync {
     /// Makes room for `size` bytes in a store whose volumes have a fixed length (the core calls
     /// it before growing an image).
     fn grow(&self, _size: u64) -> Result<()> {
-        Ok(())
-    }
-    /// Called when a snapshot is taken (stores that snapshot in a service hook in here).
-    fn snap_created(&self, _snap: SnapId) -> Result<()> {
         Ok(())
     }
     /// Makes every write so far durable.

@@ -39,6 +39,17 @@ impl Default for Caps {
     }
 }
 
+/// A snapshot as a store's snapshot records see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapSummary {
+    pub id: SnapId,
+    pub name: String,
+    /// The image's size when it was taken.
+    pub size: u64,
+    /// Clones reading from it.
+    pub children: usize,
+}
+
 /// What a volume is created with.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct VolumeSpec {

@@ -7,6 +7,12 @@
 //! in-cluster snapshot is dropped. A clone is made lazily from a snapshot or a volume: it is
 //! usable at once, each chunk is copied from the source the first time it is read or written
 //! (copy-on-read), a background fill copies the rest, and flatten finishes the fill.
+//!
+//! Local snapshots (CurveBS's in-cluster snapshot API, `localsnapshotclone`) are records of
+//! snapshots kept in the cluster and never copied out: RBD's snapshots are these. Their data is
+//! the volume's chunk copy-on-write at the snapshot's sequence; a lazy clone can be made from
+//! one (it reads the volume at that sequence), and the RBD layer keeps their names and clone
+//! counts in line with its images ([`sync_local_snapshots`]).
 
 use crate::error::{CurveError, CurveResult};
 use crate::meta::{self, Op};
@@ -49,8 +55,64 @@ pub struct SnapshotInfo {
     pub chunks: BTreeMap<u64, u64>,
     /// Chunks this snapshot had to copy (the rest were stored by an earlier one).
     pub copied: u64,
-    /// Lazy clones still reading from it.
+    /// Clones still reading from it (lazy clones; for a local snapshot, RBD's clones).
     pub clones: u64,
+    /// Kept in the cluster, not copied out (a local snapshot): `seq` is the volume's snapshot.
+    #[serde(default)]
+    pub local: bool,
+    /// The directory of the volume (local snapshots: to find it as a clone source).
+    #[serde(default)]
+    pub parent: u64,
+}
+
+/// A local snapshot as its owner (the RBD layer) describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalSnapshot {
+    pub seq: u64,
+    pub name: String,
+    pub length: u64,
+    pub clones: u64,
+}
+
+/// Makes the local snapshot records of volume `info` exactly `snaps`: new ones recorded,
+/// names, lengths and clone counts updated, the others dropped. One metadata transaction.
+pub fn sync_local_snapshots(store: &CurveStore, info: &FileInfo, snaps: &[LocalSnapshot]) -> CurveResult<()> {
+    let existing: Vec<SnapshotInfo> = list_snapshots(store, info.id)?.into_iter().filter(|s| s.local).collect();
+    let encode = |s: &SnapshotInfo| serde_json::to_vec(s).map_err(|_| CurveError::InternalError);
+    let mut ops = Vec::new();
+    for want in snaps {
+        let old = existing.iter().find(|e| e.seq == want.seq);
+        let rec = SnapshotInfo {
+            uuid: old.map(|e| e.uuid.clone()).unwrap_or_else(new_uuid),
+            name: want.name.clone(),
+            file_id: info.id,
+            owner: info.owner.clone(),
+            seq: want.seq,
+            length: want.length,
+            chunk_size: info.chunk_size,
+            status: TaskStatus::Done,
+            chunks: BTreeMap::new(),
+            copied: 0,
+            clones: want.clones,
+            local: true,
+            parent: info.parent,
+        };
+        if old != Some(&rec) {
+            ops.push(Op::Put(format!("snap/{}", rec.uuid), encode(&rec)?));
+        }
+    }
+    for gone in existing.iter().filter(|e| !snaps.iter().any(|s| s.seq == e.seq)) {
+        ops.push(Op::Delete(format!("snap/{}", gone.uuid)));
+    }
+    if !ops.is_empty() {
+        store.meta.txn(&[], &ops)?;
+    }
+    Ok(())
+}
+
+/// Whether file `id` has local snapshots (it cannot be deleted then: UNDER_SNAPSHOT).
+pub fn has_local_snapshots(store: &CurveStore, id: u64) -> CurveResult<bool> {
+    Ok(list_snapshots(store, id)?.iter().any(|s| s.local))
 }
 
 /// A clone task (`GetCloneTasks`).
@@ -135,6 +197,8 @@ pub fn create_snapshot(store: &Arc<CurveStore>, path: &str, user: &UserInfo, nam
         chunks: BTreeMap::new(),
         copied: 0,
         clones: 0,
+        local: false,
+        parent: info.parent,
     };
     let key = format!("snap/{}", snap.uuid);
     put_json(store, &key, &snap)?;
@@ -185,6 +249,10 @@ pub fn delete_snapshot(store: &CurveStore, user: &UserInfo, uuid: &str) -> Curve
     }
     if snap.clones > 0 {
         return Err(CurveError::DeleteBeingCloned);
+    }
+    if snap.local {
+        // An RBD snapshot: it goes through RBD, which keeps its own records of it.
+        return Err(CurveError::NotSupport);
     }
     // Deleted only as checked: a clone registering meanwhile makes this fail.
     let key = format!("snap/{uuid}");
@@ -245,6 +313,9 @@ pub fn source_has(store: &CurveStore, src: &Source, c: u64) -> CurveResult<bool>
 /// Reads from a snapshot in the snapshot store.
 pub fn read_snapshot(store: &CurveStore, snap: &SnapshotInfo, off: u64, buf: &mut [u8]) -> CurveResult<()> {
     use std::os::unix::fs::FileExt;
+    if snap.local {
+        return Ok(store.chunks.get(snap.file_id)?.vol.read(View::Snap(snap.seq), off, buf)?);
+    }
     let cs = snap.chunk_size;
     let mut done = 0usize;
     while done < buf.len() {
@@ -323,7 +394,13 @@ pub fn clone(
             if s.status != TaskStatus::Done {
                 return Err(CurveError::StatusNotMatch);
             }
-            (Source::Snapshot { uuid: uuid.to_string() }, s.length, s.chunk_size)
+            if s.local {
+                // Read from the volume at the snapshot's sequence, as long as the clone lasts.
+                let v = store.ns.find_child(s.parent, s.file_id)?;
+                (Source::Volume { id: v.id, parent: v.parent, seq: Some(s.seq) }, v.length, v.chunk_size)
+            } else {
+                (Source::Snapshot { uuid: uuid.to_string() }, s.length, s.chunk_size)
+            }
         }
         CloneFrom::Volume(path) => {
             let v = store.ns.lookup(path, user)?;

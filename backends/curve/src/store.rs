@@ -114,6 +114,9 @@ impl CurveStore {
     /// `Unlink`: into the recycle bin, refused while any client has it open.
     pub fn unlink(&self, path: &str, user: &UserInfo) -> CurveResult<FileInfo> {
         let info = self.ns.lookup(path, user)?;
+        if crate::snapshot::has_local_snapshots(self, info.id)? {
+            return Err(CurveError::UnderSnapshot);
+        }
         let open = !self.open_sessions(info.id)?.is_empty();
         self.ns.unlink(path, user, open)
     }

@@ -12,15 +12,20 @@ use std::sync::Arc;
 pub struct CheckedObjects {
     cluster: Arc<Cluster>,
     backend: Arc<dyn Backend>,
+    pool: PoolId,
     pool_name: String,
 }
 
 impl CheckedObjects {
-    pub(crate) fn new(cluster: Arc<Cluster>, backend: Arc<dyn Backend>, pool_name: String) -> Self {
-        CheckedObjects { cluster, backend, pool_name }
+    pub(crate) fn new(cluster: Arc<Cluster>, backend: Arc<dyn Backend>, pool: PoolId, pool_name: String) -> Self {
+        CheckedObjects { cluster, backend, pool, pool_name }
     }
 
     fn check(&self, loc: &Loc, oid: &str, need: Rights) -> Result<&dyn ObjectStore> {
+        // The caps were checked for this context's pool: a location in another is refused.
+        if loc.pool != self.pool {
+            return Err(Error::PermissionDenied);
+        }
         self.cluster
             .require_osd(&self.pool_name, Some(&loc.ns), Some(oid), need)
             .map_err(|_| Error::PermissionDenied)?;
@@ -65,6 +70,9 @@ impl ObjectStore for CheckedObjects {
         self.r(loc, oid)?.stat(loc, oid)
     }
     fn list(&self, pool: PoolId, ns: Option<&str>) -> Result<Vec<(String, String)>> {
+        if pool != self.pool {
+            return Err(Error::PermissionDenied);
+        }
         // Listing reads the pool (or, with no namespace, every namespace of it).
         self.cluster.require_osd(&self.pool_name, ns, None, Rights::R).map_err(|_| Error::PermissionDenied)?;
         self.backend.objects().list(pool, ns)

@@ -58,6 +58,10 @@ pub fn clone(
     // the child's pool.
     child_ioctx.require(Rights::IMAGE_WRITE)?;
     let pimg = Image::open(parent_ioctx, parent, None, true)?;
+    let parent_rights = parent_ioctx.cluster().osd_rights(parent_ioctx.pool_name(), &parent_ioctx.namespace());
+    if !parent_rights.may_attach_child() {
+        return Err(Error::PermissionDenied);
+    }
     let ph = pimg.header()?;
     let psnap = ph.snap_by_name(snap)?.clone();
     if ph.features & features::LAYERING == 0 {
@@ -144,6 +148,7 @@ pub fn clone(
         }
         Ok(())
     })?;
+    crate::snapshot::sync_snapshots(&*pimg.sh.backend, &pimg.sh.loc, &*pimg.sh.header()?);
     result
 }
 

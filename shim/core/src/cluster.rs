@@ -138,20 +138,29 @@ impl Cluster {
         }
     }
 
+    /// The client's osd rights on images of `pool`/`ns` (everything when unrestricted).
+    pub fn osd_rights(&self, pool: &str, ns: &str) -> Rights {
+        match &*self.grants.read() {
+            Some(g) => g.osd.rights(pool, Some(ns), None),
+            None => Rights::ALL,
+        }
+    }
+
     /// Pool creation and removal change the OSD map: mon `w` on osd, else -EPERM (librados'
     /// pool operations; `ceph osd pool ...` commands are refused earlier with -EACCES).
     fn require_pool_admin(&self, prefix: &str) -> Result<()> {
-        if self.mon_allows("osd", Rights::W, prefix) {
+        if self.mon_allows("osd", Rights::W, prefix, &|_| None) {
             Ok(())
         } else {
             Err(Error::PermissionDenied)
         }
     }
 
-    /// Whether the client's mon caps allow command `prefix` of `service` needing `need`.
-    pub fn mon_allows(&self, service: &str, need: Rights, prefix: &str) -> bool {
+    /// Whether the client's mon caps allow command `prefix` of `service` needing `need`
+    /// (`arg`: the command's argument values, for grants limited to some).
+    pub fn mon_allows(&self, service: &str, need: Rights, prefix: &str, arg: &dyn Fn(&str) -> Option<String>) -> bool {
         match &*self.grants.read() {
-            Some(g) => g.mon.allows(service, need, prefix),
+            Some(g) => g.mon.allows(service, need, prefix, arg),
             None => true,
         }
     }

@@ -10,6 +10,10 @@ use rbdshim_backend::{FsckReport, Loc};
 /// of interrupted operations (orphaned headers and volumes, stale child links).
 pub fn fsck(cluster: &Cluster, repair: bool) -> Result<FsckReport> {
     let backend = cluster.backend()?;
+    // It reads every pool and may remove left-overs: an administrator's (mon `allow *`).
+    if !cluster.mon_allows("mon", crate::auth::caps::Rights::ALL, "fsck", &|_| None) {
+        return Err(crate::Error::PermissionDenied);
+    }
     let mut report = backend.fsck(repair)?;
     for (pool, _) in backend.pool_list()? {
         let mut namespaces = vec![String::new()];

@@ -198,6 +198,7 @@ impl Image {
         if h.trash.is_some() {
             return Err(Error::NotFound);
         }
+        check_parent_caps(ioctx, &h)?;
         let snap_id = match snap {
             Some(s) => Some(h.snap_by_name(s)?.id),
             None => None,
@@ -496,4 +497,22 @@ impl Drop for Image {
             let _ = self.close();
         }
     }
+}
+
+/// A clone reads its parents: the client needs read caps on each pool and namespace along the
+/// chain, as librbd opening the parents needs them (-EPERM otherwise).
+fn check_parent_caps(ioctx: &IoCtx, h: &Header) -> Result<()> {
+    let mut links: Vec<crate::header::ParentLink> =
+        h.parent.iter().cloned().chain(h.snaps.iter().filter_map(|s| s.parent.clone())).collect();
+    // Chains are short; a damaged one that loops is cut.
+    for _ in 0..64 {
+        let Some(link) = links.pop() else { return Ok(()) };
+        let Ok(pool) = ioctx.cluster().pool_reverse_lookup(link.pool) else { continue };
+        ioctx.cluster().require_osd(&pool, Some(&link.ns), None, Rights::IMAGE_READ)?;
+        let ploc = Loc::new(link.pool, &link.ns);
+        if let Ok(ph) = crate::manage::read_header(&**ioctx.backend(), &ploc, &link.image_id) {
+            links.extend(ph.snap(link.snap_id).ok().and_then(|s| s.parent.clone()));
+        }
+    }
+    Ok(())
 }

@@ -22,7 +22,7 @@ pub struct IoCtx {
 
 impl IoCtx {
     pub(crate) fn new(cluster: Arc<Cluster>, backend: Arc<dyn Backend>, pool: PoolId, pool_name: String) -> Self {
-        let objects = Arc::new(CheckedObjects::new(cluster.clone(), backend.clone(), pool_name.clone()));
+        let objects = Arc::new(CheckedObjects::new(cluster.clone(), backend.clone(), pool, pool_name.clone()));
         IoCtx {
             cluster,
             backend,
@@ -44,7 +44,7 @@ impl IoCtx {
         &self.cluster
     }
 
-    pub fn backend(&self) -> &Arc<dyn Backend> {
+    pub(crate) fn backend(&self) -> &Arc<dyn Backend> {
         &self.backend
     }
 
@@ -103,5 +103,15 @@ impl IoCtx {
 
     pub fn pool_used(&self) -> Result<u64> {
         Ok(self.backend.pool_used(self.pool)?)
+    }
+
+    /// (bytes used, objects) of the pool, as the monitor reports them (rados_ioctx_pool_stat):
+    /// a monitor read, whatever the client's osd caps.
+    pub fn pool_stat(&self) -> Result<(u64, u64)> {
+        if !self.cluster.mon_allows("pg", Rights::R, "pool stats", &|_| None) {
+            return Err(Error::PermissionDenied);
+        }
+        let objects = self.backend.objects().list(self.pool, None)?.len() as u64;
+        Ok((self.backend.pool_used(self.pool)?, objects))
     }
 }

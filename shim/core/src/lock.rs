@@ -238,6 +238,8 @@ impl Image {
     /// cookie, -EBUSY if others hold it incompatibly.
     pub fn advisory_lock(&self, mode: LockMode, cookie: &str, tag: &str) -> Result<()> {
         self.check_open()?;
+        // cls_lock's methods write the header: class-write caps, even on a read-only handle.
+        self.ioctx.require(crate::auth::caps::Rights::IMAGE_WRITE)?;
         let me = self.client_name();
         let addr = self.ioctx.cluster().client_addr();
         self.sh.update_header(|h| {
@@ -266,6 +268,7 @@ impl Image {
     /// Removes another client's advisory lock (-ENOENT if there is no such lock).
     pub fn break_lock(&self, client: &str, cookie: &str) -> Result<()> {
         self.check_open()?;
+        self.ioctx.require(crate::auth::caps::Rights::IMAGE_WRITE)?;
         self.sh.update_header(|h| {
             let before = h.lockers.len();
             h.lockers.retain(|l| !(l.client == client && l.cookie == cookie));

@@ -223,14 +223,17 @@ fn destroy(backend: &dyn Backend, loc: &Loc, h: &Header) -> Result<()> {
 /// not an error, the link simply no longer exists).
 pub(crate) fn unlink_child(backend: &dyn Backend, pool: i64, ns: &str, pid: &str, child_loc: &Loc, child_id: &str) {
     let ploc = Loc::new(pool, ns);
-    let _ = update_other_header(backend, &ploc, pid, |ph| {
+    let updated = update_other_header(backend, &ploc, pid, |ph| {
         ph.children.retain(|c| !(c.pool == child_loc.pool && c.ns == child_loc.ns && c.image_id == child_id));
         // A snapshot in the trash goes with its last child; its data is reclaimed by the
         // parent's next snapshot removal.
         let children = ph.children.clone();
         ph.snaps.retain(|s| s.trash_name.is_none() || children.iter().any(|c| c.snap_id == s.id));
-        Ok(())
+        Ok(ph.clone())
     });
+    if let Ok(ph) = updated {
+        crate::snapshot::sync_snapshots(backend, &ploc, &ph);
+    }
 }
 
 /// Renames an image within its pool and namespace.
@@ -346,25 +349,32 @@ pub fn trash_purge(ioctx: &IoCtx, expire_ts: u64) -> Result<()> {
     Ok(())
 }
 
+/// Namespaces are listed in the pool's default namespace (Ceph's `rbd_namespace` object):
+/// managing them needs caps there, whatever namespace the context is set to.
+fn require_on_default_namespace(ioctx: &IoCtx, need: Rights) -> Result<()> {
+    ioctx.cluster().require_osd(ioctx.pool_name(), Some(""), None, need)
+}
+
 pub fn namespace_create(ioctx: &IoCtx, name: &str) -> Result<()> {
     check_namespace_name(name)?;
-    ioctx.require(Rights::IMAGE_WRITE)?;
+    require_on_default_namespace(ioctx, Rights::IMAGE_WRITE)?;
     Ok(ioctx.backend().namespace_create(ioctx.pool_id(), name)?)
 }
 
 /// Removes an empty namespace (-EBUSY while it holds images).
 pub fn namespace_remove(ioctx: &IoCtx, name: &str) -> Result<()> {
     check_namespace_name(name)?;
-    ioctx.require(Rights::IMAGE_WRITE)?;
+    require_on_default_namespace(ioctx, Rights::IMAGE_WRITE)?;
     Ok(ioctx.backend().namespace_remove(ioctx.pool_id(), name)?)
 }
 
 pub fn namespace_list(ioctx: &IoCtx) -> Result<Vec<String>> {
-    ioctx.require(Rights::IMAGE_READ)?;
+    require_on_default_namespace(ioctx, Rights::IMAGE_READ)?;
     Ok(ioctx.backend().namespace_list(ioctx.pool_id())?)
 }
 
 pub fn namespace_exists(ioctx: &IoCtx, name: &str) -> Result<bool> {
+    require_on_default_namespace(ioctx, Rights::IMAGE_READ)?;
     if name.is_empty() {
         return Ok(true);
     }

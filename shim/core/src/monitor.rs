@@ -195,44 +195,56 @@ fn run(cluster: &Arc<Cluster>, cmd: &str, inbuf: &[u8]) -> Result<Answer> {
         .join(" ");
     // Ceph falls back to plain text for a format it does not know.
     let fmt = Format::parse(args.get("format").and_then(Value::as_str)).unwrap_or(Format::Plain);
+    // Unknown commands are -EINVAL whoever asks; known ones need the caps Ceph's table gives.
+    let Some(handler) = handler(&prefix) else {
+        return Err(Error::msg(libc::EINVAL, "command not known"));
+    };
     let (service, need) = required_caps(&prefix);
-    if !cluster.mon_allows(service, need, &prefix) {
+    let arg = |k: &str| args.get(k).map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
+    if !cluster.mon_allows(service, need, &prefix, &arg) {
         return Err(Error::msg(libc::EACCES, "access denied"));
     }
     let c = Cmd { cluster, args, fmt, inbuf };
-    match prefix.as_str() {
-        "status" => status::status(&c),
-        "health" => status::health(&c),
-        "fsid" => status::fsid(&c),
-        "version" => status::version(&c),
-        "versions" => status::versions(&c),
-        "mon dump" => status::mon_dump(&c),
-        "df" => df::df(&c),
-        "osd lspools" => pools::lspools(&c),
-        "osd pool ls" => pools::ls(&c),
-        "osd pool create" => pools::create(&c),
-        "osd pool rm" | "osd pool delete" => pools::delete(&c),
-        "osd pool get" => pools::get(&c),
-        "osd pool set" => pools::set(&c),
-        "osd pool get-quota" => pools::get_quota(&c),
-        "osd pool set-quota" => pools::set_quota(&c),
-        "osd pool application enable" => pools::application_enable(&c),
-        "osd pool application disable" => pools::application_disable(&c),
-        "osd pool application get" => pools::application_get(&c),
-        "osd pool application set" => pools::application_set(&c),
-        "osd pool application rm" => pools::application_rm(&c),
-        "auth ls" | "auth list" => auth::ls(&c),
-        "auth get" => auth::get(&c),
-        "auth get-key" | "auth print-key" | "auth print_key" => auth::get_key(&c),
-        "auth export" => auth::export(&c),
-        "auth get-or-create" => auth::get_or_create(&c, false),
-        "auth get-or-create-key" => auth::get_or_create(&c, true),
-        "auth add" => auth::add(&c),
-        "auth caps" => auth::caps(&c),
-        "auth rm" | "auth del" => auth::rm(&c),
-        "auth import" => auth::import(&c),
-        "config set" => auth::config_set(&c),
-        "config get" => auth::config_get(&c),
-        _ => Err(Error::msg(libc::EINVAL, "command not known")),
-    }
+    handler(&c)
+}
+
+type Handler = fn(&Cmd) -> Result<Answer>;
+
+/// The command named `prefix`, if this monitor knows it.
+fn handler(prefix: &str) -> Option<Handler> {
+    Some(match prefix {
+        "status" => status::status,
+        "health" => status::health,
+        "fsid" => status::fsid,
+        "version" => status::version,
+        "versions" => status::versions,
+        "mon dump" => status::mon_dump,
+        "df" => df::df,
+        "osd lspools" => pools::lspools,
+        "osd pool ls" => pools::ls,
+        "osd pool create" => pools::create,
+        "osd pool rm" | "osd pool delete" => pools::delete,
+        "osd pool get" => pools::get,
+        "osd pool set" => pools::set,
+        "osd pool get-quota" => pools::get_quota,
+        "osd pool set-quota" => pools::set_quota,
+        "osd pool application enable" => pools::application_enable,
+        "osd pool application disable" => pools::application_disable,
+        "osd pool application get" => pools::application_get,
+        "osd pool application set" => pools::application_set,
+        "osd pool application rm" => pools::application_rm,
+        "auth ls" | "auth list" => auth::ls,
+        "auth get" => auth::get,
+        "auth get-key" | "auth print-key" | "auth print_key" => auth::get_key,
+        "auth export" => auth::export,
+        "auth get-or-create" => |c| auth::get_or_create(c, false),
+        "auth get-or-create-key" => |c| auth::get_or_create(c, true),
+        "auth add" => auth::add,
+        "auth caps" => auth::caps,
+        "auth rm" | "auth del" => auth::rm,
+        "auth import" => auth::import,
+        "config set" => auth::config_set,
+        "config get" => auth::config_get,
+        _ => return None,
+    })
 }

@@ -2,6 +2,7 @@
 //! with cls_lock's rules: one xattr per lock name holds the lock type, tag and lockers, changed
 //! in one atomic step of the object store, so processes sharing the store see each other's locks.
 
+use crate::auth::caps::Rights;
 use crate::header::Timestamp;
 use crate::ioctx::IoCtx;
 use crate::lock::LockMode;
@@ -82,9 +83,17 @@ impl IoCtx {
         format!("client.{}", self.cluster().instance_id())
     }
 
+    /// cls_lock's methods are class calls: reading and writing the object's lock state needs
+    /// class-read and class-write besides `r`/`w` (`allow rw` alone is refused, as in Ceph).
+    fn require_lock_class(&self, oid: &str, write: bool) -> Result<()> {
+        let need = if write { Rights::R.union(Rights::W).union(Rights::X) } else { Rights::R.union(Rights::CLS_R) };
+        self.cluster().require_osd(self.pool_name(), Some(&self.namespace()), Some(oid), need)
+    }
+
     /// Takes lock `name` on object `oid` (creating the object, as cls_lock does).
     pub fn object_lock(&self, oid: &str, name: &str, req: &LockRequest<'_>) -> Result<()> {
         check_name(name)?;
+        self.require_lock_class(oid, true)?;
         if req.flags & !(LOCK_FLAG_MAY_RENEW | LOCK_FLAG_MUST_RENEW) != 0 {
             return Err(Error::InvalidArgument("unknown lock flags"));
         }
@@ -138,6 +147,7 @@ impl IoCtx {
     /// Removes any client's lock (-ENOENT if there is no such locker).
     pub fn object_break_lock(&self, oid: &str, name: &str, client: &str, cookie: &str) -> Result<()> {
         check_name(name)?;
+        self.require_lock_class(oid, true)?;
         let loc = self.loc();
         // Unlocking never creates the object.
         self.objects().stat(&loc, oid)?;
@@ -157,6 +167,7 @@ impl IoCtx {
     /// (exclusive, tag, lockers) of lock `name`; -ENOENT if the object does not exist.
     pub fn object_list_lockers(&self, oid: &str, name: &str) -> Result<(bool, String, Vec<ObjectLocker>)> {
         check_name(name)?;
+        self.require_lock_class(oid, false)?;
         let loc = self.loc();
         let raw = match self.objects().xattr_get(&loc, oid, &xattr_name(name)) {
             Ok(r) => Some(r),

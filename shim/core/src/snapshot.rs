@@ -65,7 +65,7 @@ impl Image {
                 h.snaps.push(rec);
                 Ok(h.snap_seq)
             })?;
-            sh.volume.snap_created(id)?;
+            sync_snapshots(&*sh.backend, &sh.loc, &*sh.header()?);
             Ok(id)
         })
     }
@@ -124,7 +124,11 @@ impl Image {
                 h.snaps.retain(|s| s.id != id);
                 Ok(Some((h.clone(), parent)))
             });
-            let Some((h, parent)) = h? else { return Ok(()) };
+            let Some((h, parent)) = h? else {
+                // Into the snapshot trash: renamed.
+                sync_snapshots(&*sh.backend, &sh.loc, &*sh.header()?);
+                return Ok(());
+            };
             if let Some(p) = parent {
                 // The parent link may now be unused by this image altogether.
                 let still = h.parent.as_ref().map(|q| q.image_id == p.image_id).unwrap_or(false)
@@ -134,6 +138,7 @@ impl Image {
                 }
             }
             sh.volume.trim(&h.snapc().snaps)?;
+            sync_snapshots(&*sh.backend, &sh.loc, &h);
             Ok(())
         })
     }
@@ -149,7 +154,9 @@ impl Image {
             let s = h.snaps.iter_mut().find(|s| s.name == src).ok_or(Error::NotFound)?;
             s.name = dst.to_string();
             Ok(())
-        })
+        })?;
+        sync_snapshots(&*self.sh.backend, &self.sh.loc, &*self.sh.header()?);
+        Ok(())
     }
 
     /// Makes the head equal to the snapshot (data, size and parent overlap).
@@ -281,5 +288,27 @@ impl Image {
                 Ok(())
             })
         })
+    }
+}
+
+/// Tells the store the image's snapshots and their clone counts (stores with a snapshot service
+/// keep records of them). Best effort: the header is the truth, and the next change resends all.
+pub(crate) fn sync_snapshots(
+    backend: &dyn rbdshim_backend::Backend,
+    loc: &rbdshim_backend::Loc,
+    h: &crate::header::Header,
+) {
+    let snaps: Vec<rbdshim_backend::SnapSummary> = h
+        .snaps
+        .iter()
+        .map(|s| rbdshim_backend::SnapSummary {
+            id: s.id,
+            name: s.name.clone(),
+            size: s.size,
+            children: h.children.iter().filter(|c| c.snap_id == s.id).count(),
+        })
+        .collect();
+    if let Err(e) = backend.snapshots_changed(loc, &h.id, &snaps) {
+        tracing::warn!("image {}: the store's snapshot records were not updated: {e}", h.id);
     }
 }

@@ -81,6 +81,11 @@ fn connect_needs_a_known_entity_and_its_key() {
     // client.admin: its own key, or none at all (the store is its keyring); never a wrong one.
     s.connect_as("client.admin", &admin_key);
     s.handle("client.admin", &[]).connect().unwrap();
+    // A keyring that exists without client.admin in it is no licence to be admin.
+    let other_ring = s.dir.path().join("other.keyring");
+    std::fs::write(&other_ring, format!("[client.glance]\n\tkey = {key}\n")).unwrap();
+    let path = other_ring.display().to_string();
+    assert_eq!(errno(s.handle("client.admin", &[("keyring", &path)]).connect()), libc::ENOENT);
     assert_eq!(errno(s.handle("client.admin", &[("key", &key)]).connect()), libc::EACCES);
 
     // The key from a keyring found through `keyring` (with $name expanded), or a keyfile.
@@ -99,7 +104,7 @@ fn connect_needs_a_known_entity_and_its_key() {
     // A malformed keyring is an error naming it, not a crash.
     std::fs::write(&ring, "[client.glance\n\tkey = \n").unwrap();
     let e = s.handle("client.glance", &[("keyring", &pattern)]).connect().unwrap_err();
-    assert_eq!(e.errno(), libc::EINVAL);
+    assert_eq!(e.errno(), libc::EIO, "Ceph's KeyRing::load");
     assert!(e.to_string().contains("ceph.client.glance.keyring"), "{e}");
     // Removed entities can no longer connect.
     let rm = json!({"prefix": "auth rm", "entity": "client.glance"});
@@ -122,6 +127,8 @@ fn auth_none_as_in_ceph() {
     c.connect().unwrap();
     manage::create(&io(&c, "images"), "free", MIB, &CreateOptions::default()).unwrap();
     let bad = json!({"prefix": "config set", "who": "mon", "name": "auth_service_required", "value": "kerberos"});
+    assert_eq!(errno(monitor::command(&s.admin, &bad.to_string())), libc::EINVAL);
+    let bad = json!({"prefix": "config set", "who": "client.x", "name": "auth_service_required", "value": "cephx"});
     assert_eq!(errno(monitor::command(&s.admin, &bad.to_string())), libc::EINVAL);
 }
 
@@ -192,6 +199,10 @@ fn nova_reads_images_and_writes_vms() {
     assert_eq!(errno(manage::remove(&images, "base")), libc::EPERM);
     assert_eq!(errno(manage::trash_move(&images, "base", 0)), libc::EPERM);
     assert_eq!(errno(rbdshim_core::clone::clone(&vms, "x", "snap", &images, "c", &opts)), libc::EPERM);
+    // A read-only handle cannot take or break advisory locks (cls_lock writes).
+    let ro = Image::open(&images, "base", None, true).unwrap();
+    assert_eq!(errno(ro.advisory_lock(rbdshim_core::lock::LockMode::Exclusive, "c", "")), libc::EPERM);
+    ro.close().unwrap();
 
     // The clone from images into vms works, and so does everything on the clone.
     rbdshim_core::clone::clone(&images, "base", "snap", &vms, "disk", &opts).unwrap();
@@ -200,7 +211,22 @@ fn nova_reads_images_and_writes_vms() {
     disk.write(4096, &[2u8; 4096]).unwrap();
     disk.flatten().unwrap();
     disk.close().unwrap();
+    // A clone's parent must be readable: a user with caps on vms only cannot open it.
+    rbdshim_core::clone::clone(&images, "base", "snap", &vms, "disk2", &opts).unwrap();
+    let key = s.user("client.vmsonly", &["mon", "profile rbd", "osd", "profile rbd pool=vms"]);
+    let v = s.connect_as("client.vmsonly", &key);
+    assert_eq!(errno(Image::open(&io(&v, "vms"), "disk2", None, true)), libc::EPERM);
+    // Reading a pool without the rbd-read-only profile does not let a clone attach to it.
+    let key =
+        s.user("client.plain", &["mon", "profile rbd", "osd", "profile rbd pool=vms, allow r class-read pool=images"]);
+    let p = s.connect_as("client.plain", &key);
+    Image::open(&io(&p, "images"), "base", None, true).unwrap().close().unwrap();
+    assert_eq!(
+        errno(rbdshim_core::clone::clone(&io(&p, "images"), "base", "snap", &io(&p, "vms"), "d3", &opts)),
+        libc::EPERM
+    );
     manage::remove(&vms, "disk").unwrap();
+    manage::remove(&vms, "disk2").unwrap();
     let base = Image::open(&admin_images, "base", None, true).unwrap();
     assert_eq!(base.read_vec(0, 8192).unwrap(), vec![1u8; 8192]);
 }
@@ -220,7 +246,37 @@ fn namespaces_and_object_grants() {
     vms.set_namespace(Some("tenant"));
     manage::create(&vms, "x", MIB, &CreateOptions::default()).unwrap();
     assert_eq!(manage::list(&vms).unwrap(), ["x"]);
+    // Namespaces themselves are the pool's: not for a user confined to one.
+    assert_eq!(errno(manage::namespace_create(&vms, "other")), libc::EPERM);
+    assert_eq!(errno(manage::namespace_remove(&vms, "tenant")), libc::EPERM);
+    assert_eq!(errno(manage::namespace_list(&vms)), libc::EPERM);
+    // Pool statistics come from the monitor: mon `profile rbd` reads them.
+    vms.pool_stat().unwrap();
+    // fsck is an administrator's.
+    assert_eq!(errno(rbdshim_core::fsck::fsck(&t, false)), libc::EPERM);
+    rbdshim_core::fsck::fsck(&s.admin, false).unwrap();
 
+    // `allow command ... with`: only the command with those arguments.
+    let key = s.user(
+        "client.reader",
+        &["mon", "allow command \"auth get\" with entity=client.t", "osd", "allow r pool=volumes"],
+    );
+    let r = s.connect_as("client.reader", &key);
+    monitor::command(&r, &json!({"prefix": "auth get", "entity": "client.t"}).to_string()).unwrap();
+    let admin_key = json!({"prefix": "auth get", "entity": "client.admin"});
+    assert_eq!(errno(monitor::command(&r, &admin_key.to_string())), libc::EACCES);
+    assert_eq!(errno(monitor::command(&r, r#"{"prefix": "no such command"}"#)), libc::EINVAL);
+    // Object locks are class calls: `allow r` cannot take them.
+    let lock = rbdshim_core::objlock::LockRequest {
+        mode: rbdshim_core::lock::LockMode::Exclusive,
+        cookie: "c",
+        tag: "",
+        desc: "",
+        duration: None,
+        flags: 0,
+    };
+    let rio = io(&r, "volumes");
+    assert_eq!(errno(rio.object_lock("obj", "l", &lock)), libc::EPERM);
     // `allow r`: objects may be read, not written; images need class reads too.
     let admin_vol = io(&s.admin, "volumes");
     admin_vol.objects().write_full(&admin_vol.loc(), "obj", b"data").unwrap();
@@ -235,6 +291,9 @@ fn namespaces_and_object_grants() {
 #[test]
 fn store_files_are_owner_only() {
     use std::os::unix::fs::PermissionsExt;
+    // A permissive umask: the modes must come from the store, not from the environment.
+    // SAFETY: umask has no preconditions; other tests only get more permissive modes from it.
+    unsafe { libc::umask(0o022) };
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("store");
     let admin = common::connect(&common::spec(&root));

@@ -360,9 +360,13 @@ impl Backend for CurveBackend {
         // gets a length it accepts.
         let caps = self.caps();
         let size = spec.size.max(caps.min_volume_size).div_ceil(caps.size_step) * caps.size_step;
-        self.store.create(&path, &self.user, size, Some(chunk))?;
+        let info = self.store.create(&path, &self.user, size, Some(chunk))?;
         let owner = spec.owner.as_deref().filter(|o| !o.is_empty()).unwrap_or(&self.store.opts.owner);
-        self.store.ns.change_owner(&path, owner, &self.user)?;
+        if let Err(e) = self.store.ns.change_owner(&path, owner, &self.user) {
+            // Not left behind half made: the core's undo only covers later steps.
+            let _ = self.destroy(&info, &path);
+            return Err(e.into());
+        }
         Ok(())
     }
 
@@ -371,6 +375,8 @@ impl Backend for CurveBackend {
         if self.store.open_elsewhere(info.id)? {
             return Err(Error::Busy);
         }
+        // The core removes images without snapshots only; records a failed update left go too.
+        crate::snapshot::sync_local_snapshots(&self.store, &info, &[])?;
         self.destroy(&info, &self.volume_path(loc, id)?)
     }
 
@@ -384,6 +390,20 @@ impl Backend for CurveBackend {
         let v = Arc::new(CurveVolume { file });
         map.insert(info.id, Arc::downgrade(&v));
         Ok(v)
+    }
+
+    fn snapshots_changed(&self, loc: &Loc, id: &str, snaps: &[SnapSummary]) -> Result<()> {
+        let info = self.volume_info(loc, id)?;
+        let local: Vec<crate::snapshot::LocalSnapshot> = snaps
+            .iter()
+            .map(|s| crate::snapshot::LocalSnapshot {
+                seq: s.id,
+                name: s.name.clone(),
+                length: s.size,
+                clones: s.children as u64,
+            })
+            .collect();
+        Ok(crate::snapshot::sync_local_snapshots(&self.store, &info, &local)?)
     }
 
     fn coordinator(&self, loc: &Loc, id: &str) -> Result<Arc<dyn Coordinator>> {

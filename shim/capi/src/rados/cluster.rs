@@ -288,17 +288,20 @@ pub unsafe extern "C" fn rados_wait_for_latest_osdmap(cluster: rados_t) -> c_int
 ///
 /// # Safety
 /// `buf` and `len` are NULL or valid for writes.
-unsafe fn out_buffer(data: &[u8], buf: *mut *mut c_char, len: *mut size_t) {
+unsafe fn out_buffer(data: &[u8], buf: *mut *mut c_char, len: *mut size_t) -> Result<(), Error> {
     if !buf.is_null() {
         let p = if data.is_empty() {
             std::ptr::null_mut()
         } else {
             // SAFETY: malloc of a non-zero size; checked for NULL before the copy.
             let p = unsafe { libc::malloc(data.len()) } as *mut u8;
-            if !p.is_null() {
-                // SAFETY: p holds data.len() bytes and does not overlap data.
-                unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), p, data.len()) };
+            if p.is_null() {
+                // SAFETY: NULL or an out-pointer from the caller.
+                unsafe { out_opt(len, 0) };
+                return Err(Error::msg(libc::ENOMEM, "out of memory"));
             }
+            // SAFETY: p holds data.len() bytes and does not overlap data.
+            unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), p, data.len()) };
             p as *mut c_char
         };
         // SAFETY: non-NULL out-pointer from the caller.
@@ -306,6 +309,7 @@ unsafe fn out_buffer(data: &[u8], buf: *mut *mut c_char, len: *mut size_t) {
     }
     // SAFETY: NULL or an out-pointer from the caller.
     unsafe { out_opt(len, data.len()) };
+    Ok(())
 }
 
 /// Runs a monitor command: `cmd` holds `cmdlen` strings that together make one JSON command.
@@ -321,6 +325,19 @@ pub unsafe extern "C" fn rados_mon_command(
     outs: *mut *mut c_char,
     outslen: *mut size_t,
 ) -> c_int {
+    // Every output is set whatever happens, as librados sets them: callers (Ceph's own Python
+    // binding among them) slice and free them even after a failure.
+    for p in [outbuf, outs] {
+        if !p.is_null() {
+            // SAFETY: non-NULL out-pointer from the caller.
+            unsafe { *p = std::ptr::null_mut() };
+        }
+    }
+    // SAFETY: NULL or out-pointers from the caller.
+    unsafe {
+        out_opt(outbuflen, 0);
+        out_opt(outslen, 0);
+    }
     guard("rados_mon_command", || {
         // SAFETY: handle from the caller.
         let c = unsafe { self::cluster(cluster)? };
@@ -329,7 +346,8 @@ pub unsafe extern "C" fn rados_mon_command(
         }
         let mut json = String::new();
         for i in 0..cmdlen {
-            // SAFETY: the caller passes cmdlen string pointers.
+            // SAFETY: the caller passes `cmd` valid for `cmdlen` pointer reads; cstr refuses a
+            // NULL entry.
             json += unsafe { cstr(*cmd.add(i))? };
         }
         // SAFETY: inbuflen bytes at inbuf (NULL only with 0).
@@ -338,8 +356,8 @@ pub unsafe extern "C" fn rados_mon_command(
         let r = rbdshim_core::monitor::mon_command(&c.cluster, &json, input);
         // SAFETY: out-pointers from the caller, each NULL or valid.
         unsafe {
-            out_buffer(&r.outbuf, outbuf, outbuflen);
-            out_buffer(r.outs.as_bytes(), outs, outslen);
+            out_buffer(&r.outbuf, outbuf, outbuflen)?;
+            out_buffer(r.outs.as_bytes(), outs, outslen)?;
         }
         Ok(r.ret)
     })

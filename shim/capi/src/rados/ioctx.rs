@@ -110,8 +110,7 @@ pub unsafe extern "C" fn rados_ioctx_pool_stat(io: rados_ioctx_t, stats: *mut ra
     guard("rados_ioctx_pool_stat", || {
         // SAFETY: handle from the caller.
         let i = unsafe { ioctx(io)? };
-        let used = i.io.pool_used()?;
-        let objects = i.io.objects().list(i.io.pool_id(), None)?.len() as u64;
+        let (used, objects) = i.io.pool_stat()?;
         let st = rados_pool_stat_t {
             num_bytes: used,
             num_kb: used.div_ceil(1024),

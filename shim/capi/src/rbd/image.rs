@@ -513,7 +513,14 @@ pub unsafe extern "C" fn rbd_image_spec_list_cleanup(images: *mut rbd_image_spec
 pub unsafe extern "C" fn rbd_pool_init(io: rados_ioctx_t, _force: bool) -> c_int {
     guard("rbd_pool_init", || {
         // SAFETY: handle from the caller.
-        unsafe { self::io(io)? }.checked_loc(rbdshim_core::auth::caps::Rights::IMAGE_WRITE)?;
+        let io = unsafe { self::io(io)? };
+        // librbd enables the pool's rbd application through the monitor: mon caps to change
+        // pools (-EACCES, as a refused monitor command), then osd caps on the pool.
+        let rights = rbdshim_core::auth::caps::Rights::R.union(rbdshim_core::auth::caps::Rights::W);
+        if !io.cluster().mon_allows("osd", rights, "osd pool application enable", &|_| None) {
+            return Err(rbdshim_core::Error::msg(libc::EACCES, "access denied"));
+        }
+        io.checked_loc(rbdshim_core::auth::caps::Rights::IMAGE_WRITE)?;
         Ok(0)
     })
 }

@@ -94,8 +94,12 @@ fn run(mut g: Globals, rest: Vec<String>) -> Result<(), RunError> {
         eprintln!("Submitting command:  {json}");
     }
     let cluster = g.configure().map_err(|e| {
-        let (exc, what) = rados_exception(e.errno);
-        eprintln!("Error initializing cluster client: {exc}('{what} (error calling conf_read_file)')");
+        match rados_exception(e.errno) {
+            Some((exc, what)) => {
+                eprintln!("Error initializing cluster client: {exc}('{what} (error calling conf_read_file)')")
+            }
+            None => eprintln!("Error initializing cluster client: OSError('error calling conf_read_file')"),
+        }
         CliError::silent(0)
     })?;
     cluster.connect().map_err(|e| connect_failed(e.errno()))?;
@@ -107,23 +111,28 @@ fn run(mut g: Globals, rest: Vec<String>) -> Result<(), RunError> {
     }
 }
 
-/// The Python binding's exception class and text for an errno.
-fn rados_exception(errno: i32) -> (&'static str, &'static str) {
-    match errno {
+/// The Python binding's exception class and text for an errno (None: a plain OSError, which
+/// adds no text of its own).
+fn rados_exception(errno: i32) -> Option<(&'static str, &'static str)> {
+    Some(match errno {
         libc::EACCES => ("PermissionDeniedError", "RADOS permission denied"),
         libc::EPERM => ("PermissionError", "RADOS permission error"),
         libc::ENOENT => ("ObjectNotFound", "RADOS object not found"),
         libc::EINVAL => ("InvalidArgumentError", "RADOS invalid argument"),
         libc::ETIMEDOUT => ("TimedOut", "RADOS timed out"),
         libc::EIO => ("IOError", "RADOS I/O error"),
-        _ => ("Error", "RADOS error"),
-    }
+        libc::ENOSPC => ("NoSpace", "RADOS no space"),
+        _ => return None,
+    })
 }
 
 /// Ceph's `ceph` prints the Python binding's exception for a failed connect and exits 13 when
 /// permission was denied, 1 otherwise: "[errno 13] RADOS permission denied (error connecting
 /// to the cluster)".
 fn connect_failed(errno: i32) -> CliError {
-    eprintln!("[errno {errno}] {} (error connecting to the cluster)", rados_exception(errno).1);
+    match rados_exception(errno) {
+        Some((_, what)) => eprintln!("[errno {errno}] {what} (error connecting to the cluster)"),
+        None => eprintln!("[errno {errno}] error connecting to the cluster"),
+    }
     CliError::silent(if errno == libc::EACCES { libc::EACCES } else { 0 })
 }

@@ -9,11 +9,14 @@
 //!
 //! Outcomes, as librados reports them: no method in common (no key, or `none` against a store
 //! that requires cephx) -ENOENT; an entity the store does not know, or a wrong key, -EACCES;
-//! a key or keyring that does not parse -EINVAL. `none` grants everything, as in Ceph.
+//! a key that does not parse -EINVAL, a keyring that does not -EIO. `none` grants everything,
+//! as in Ceph.
 //!
-//! One liberty: `client.admin` with no key configured authenticates by holding the store
-//! itself, whose files hold every key and are readable by their owner only. That is the
-//! admin keyring Ceph's bootstrap installs on an admin host, without the copy.
+//! One liberty: `client.admin` with nothing configured (no key, no keyfile, no keyring file)
+//! authenticates by holding the store itself, whose files hold every key and are readable by
+//! their owner only. That is the admin keyring Ceph's bootstrap installs on an admin host,
+//! without the copy. It also means that every process of the store's owner can be admin: caps
+//! confine clients that run as other users, or honest ones, not the store's owner.
 
 use super::caps::Grants;
 use super::{get, parse_keyring, EntityName, Key};
@@ -79,17 +82,26 @@ fn warn_if_exposed(path: &str, file: &std::fs::File) {
     }
 }
 
+/// What the client configuration gives for the key of an entity.
+enum Configured {
+    Key(Key),
+    /// A keyring was found, without the entity in it.
+    NotInKeyring,
+    /// No `key`, no `keyfile`, no keyring file.
+    Nothing,
+}
+
 /// The key of `name` the client configuration gives, if any.
-fn configured_key(conf: &Config, name: &EntityName) -> Result<Option<Key>> {
+fn configured_key(conf: &Config, name: &EntityName) -> Result<Configured> {
     let bad_key = |what: &str| Error::msg(libc::EINVAL, format!("failed to decode {what}"));
     if let Some(k) = conf.get("key").filter(|k| !k.trim().is_empty()) {
-        return Key::from_base64(k.trim()).map(Some).map_err(|_| bad_key("key"));
+        return Key::from_base64(k.trim()).map(Configured::Key).map_err(|_| bad_key("key"));
     }
     if let Some(path) = conf.get("keyfile").filter(|k| !k.trim().is_empty()) {
         let text = std::fs::read_to_string(path.trim()).map_err(|e| {
             Error::msg(e.raw_os_error().unwrap_or(libc::EIO), format!("cannot read keyfile {path}: {e}"))
         })?;
-        return Key::from_base64(text.trim()).map(Some).map_err(|_| bad_key(&format!("keyfile {path}")));
+        return Key::from_base64(text.trim()).map(Configured::Key).map_err(|_| bad_key(&format!("keyfile {path}")));
     }
     let list = conf.get_or_default("keyring").unwrap_or_default();
     for path in list.split([',', ';']).map(str::trim).filter(|p| !p.is_empty()) {
@@ -97,13 +109,16 @@ fn configured_key(conf: &Config, name: &EntityName) -> Result<Option<Key>> {
         let Ok(mut file) = std::fs::File::open(path) else { continue };
         warn_if_exposed(path, &file);
         let mut text = String::new();
+        // As Ceph's KeyRing::load: a file that does not parse is -EIO.
         std::io::Read::read_to_string(&mut file, &mut text)
-            .map_err(|_| Error::msg(libc::EINVAL, format!("failed to load {path}: not a text keyring")))?;
-        let entries =
-            parse_keyring(&text).map_err(|e| Error::msg(libc::EINVAL, format!("failed to load {path}: {e}")))?;
-        return Ok(entries.into_iter().find(|(n, _)| n == name).map(|(_, a)| a.key));
+            .map_err(|_| Error::msg(libc::EIO, format!("failed to load {path}: not a text keyring")))?;
+        let entries = parse_keyring(&text).map_err(|e| Error::msg(libc::EIO, format!("failed to load {path}: {e}")))?;
+        return Ok(match entries.into_iter().find(|(n, _)| n == name) {
+            Some((_, a)) => Configured::Key(a.key),
+            None => Configured::NotInKeyring,
+        });
     }
-    Ok(None)
+    Ok(Configured::Nothing)
 }
 
 /// Authenticates the client `conf` describes against the store; returns what it may do
@@ -118,13 +133,11 @@ pub fn authenticate(conf: &Config, b: &dyn Backend) -> Result<Option<Grants>> {
     let mut key = None;
     let mut implicit = false;
     if client.contains(&Method::Cephx) {
-        key = configured_key(conf, &name)?;
-        if key.is_none() {
-            if name.kind() == "client" && name.id() == "admin" {
-                implicit = true;
-            } else {
-                client.retain(|m| *m != Method::Cephx);
-            }
+        match configured_key(conf, &name)? {
+            Configured::Key(k) => key = Some(k),
+            // Only with nothing configured at all: a keyring without the admin is not one.
+            Configured::Nothing if name.kind() == "client" && name.id() == "admin" => implicit = true,
+            Configured::Nothing | Configured::NotInKeyring => client.retain(|m| *m != Method::Cephx),
         }
     }
     let service = methods(&service_required(b)?);

@@ -169,7 +169,13 @@ pub(super) fn import(c: &Cmd) -> Result<Answer> {
 pub(super) fn config_set(c: &Cmd) -> Result<Answer> {
     let name = crate::config::normalize_key(c.req("name")?);
     let value = c.req("value")?;
+    let who = c.req("who")?;
     match name.as_str() {
+        // The store's side of authentication: the monitors' (or everyone's) setting only.
+        "auth_service_required" | "auth_cluster_required" if !matches!(who, "mon" | "global") => Err(Error::msg(
+            libc::EINVAL,
+            format!("{name} is the store's own setting: set it for 'mon' or 'global', not '{who}'"),
+        )),
         "auth_service_required" | "auth_cluster_required" => {
             auth::login::set_service_required(&*c.cluster.backend()?, value)?;
             Ok((Vec::new(), String::new()))
