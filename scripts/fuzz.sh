@@ -15,9 +15,13 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(config keyring image_spec diff_stream metadata)
 command -v cargo-fuzz >/dev/null || cargo install -q cargo-fuzz --locked
 export RUSTC_BOOTSTRAP=1
-(cd fuzz && cargo fuzz build -O >/dev/null)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+if ! (cd fuzz && cargo fuzz build -O >"$work/build.log" 2>&1); then
+  echo "FAIL - fuzz build"
+  tail -40 "$work/build.log" | sed 's/^/    | /'
+  exit 1
+fi
 for t in "${targets[@]}"; do
   mkdir -p "fuzz/regressions/$t" "$work/$t"
   if (cd fuzz && TMPDIR="$work" cargo fuzz run -O "$t" "$work/$t" "regressions/$t" "seeds/$t" -- \

@@ -24,6 +24,7 @@ fuzz_target!(|data: &[u8]| {
         let _ = c.rights("rbd", None, Some("obj"));
     }
     if let Ok(c) = MonCaps::parse(&text) {
-        let _ = c.allows("osd", rbdshim_core::auth::caps::Rights::R, "osd pool ls");
+        let _ = c.allows("osd", rbdshim_core::auth::caps::Rights::R, "osd pool ls", &|_| None);
+        let _ = c.allows("auth", rbdshim_core::auth::caps::Rights::ALL, "auth get", &|k| Some(k.to_string()));
     }
 });

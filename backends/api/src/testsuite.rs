@@ -215,7 +215,7 @@ pub fn snapshots_preserve_data(b: &Arc<dyn Backend>) {
     let v = open(b, &loc, "v");
     v.write(&snapc(0, &[]), 0, &[1u8; 8192]).unwrap();
     // snapshot 1, and the store told of it
-    let one = SnapSummary { id: 1, name: "one".into(), size: 1 << 20, children: 0 };
+    let one = SnapSummary { id: 1, name: "one".into(), size: 1 << 20, protected: false, children: 0 };
     b.snapshots_changed(&loc, "v", &[one]).unwrap();
     v.write(&snapc(1, &[1]), 100, &[2u8; 10]).unwrap();
     v.write(&snapc(1, &[1]), 200, &[3u8; 10]).unwrap();

@@ -46,6 +46,8 @@ pub struct SnapSummary {
     pub name: String,
     /// The image's size when it was taken.
     pub size: u64,
+    /// Protected against removal (clone format 1 needs it).
+    pub protected: bool,
     /// Clones reading from it.
     pub children: usize,
 }

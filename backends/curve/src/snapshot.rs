@@ -63,6 +63,9 @@ pub struct SnapshotInfo {
     /// The directory of the volume (local snapshots: to find it as a clone source).
     #[serde(default)]
     pub parent: u64,
+    /// A local snapshot RBD protects: the service refuses to drop it, as RBD does.
+    #[serde(default)]
+    pub protected: bool,
 }
 
 /// A local snapshot as its owner (the RBD layer) describes it.
@@ -71,6 +74,7 @@ pub struct LocalSnapshot {
     pub seq: u64,
     pub name: String,
     pub length: u64,
+    pub protected: bool,
     pub clones: u64,
 }
 
@@ -96,6 +100,7 @@ pub fn sync_local_snapshots(store: &CurveStore, info: &FileInfo, snaps: &[LocalS
             clones: want.clones,
             local: true,
             parent: info.parent,
+            protected: want.protected,
         };
         if old != Some(&rec) {
             ops.push(Op::Put(format!("snap/{}", rec.uuid), encode(&rec)?));
@@ -199,6 +204,7 @@ pub fn create_snapshot(store: &Arc<CurveStore>, path: &str, user: &UserInfo, nam
         clones: 0,
         local: false,
         parent: info.parent,
+        protected: false,
     };
     let key = format!("snap/{}", snap.uuid);
     put_json(store, &key, &snap)?;
@@ -249,6 +255,9 @@ pub fn delete_snapshot(store: &CurveStore, user: &UserInfo, uuid: &str) -> Curve
     }
     if snap.clones > 0 {
         return Err(CurveError::DeleteBeingCloned);
+    }
+    if snap.protected {
+        return Err(CurveError::FileOccupied);
     }
     if snap.local {
         // An RBD snapshot: it goes through RBD, which keeps its own records of it.

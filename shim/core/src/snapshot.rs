@@ -194,7 +194,9 @@ impl Image {
             }
             s.protected = true;
             Ok(())
-        })
+        })?;
+        sync_snapshots(&*self.sh.backend, &self.sh.loc, &*self.sh.header()?);
+        Ok(())
     }
 
     /// -EINVAL if not protected, -EBUSY while clones of it exist.
@@ -219,7 +221,9 @@ impl Image {
             }
             s.protected = false;
             Ok(())
-        })
+        })?;
+        sync_snapshots(&*self.sh.backend, &self.sh.loc, &*self.sh.header()?);
+        Ok(())
     }
 
     pub fn snap_is_protected(&self, name: &str) -> Result<bool> {
@@ -305,6 +309,7 @@ pub(crate) fn sync_snapshots(
             id: s.id,
             name: s.name.clone(),
             size: s.size,
+            protected: s.protected,
             children: h.children.iter().filter(|c| c.snap_id == s.id).count(),
         })
         .collect();

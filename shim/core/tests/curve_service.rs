@@ -44,6 +44,7 @@ fn rbd_snapshots_and_clones_are_the_services_local_snapshots() {
     let snaps = local_snaps(&store, file.id);
     assert_eq!(snaps.len(), 1);
     assert_eq!((snaps[0].name.as_str(), snaps[0].length, snaps[0].clones), ("snap", 64 * MIB, 0));
+    assert!(snaps[0].protected, "RBD's protection shows in the service");
 
     // An RBD clone counts on the snapshot; the service then refuses to drop it.
     clone::clone(&images, "base", "snap", &vms, "disk", &opts).unwrap();
@@ -67,6 +68,7 @@ fn rbd_snapshots_and_clones_are_the_services_local_snapshots() {
     manage::remove(&vms, "disk").unwrap();
     assert_eq!(local_snaps(&store, file.id)[0].clones, 0);
     base.snap_unprotect("golden").unwrap();
+    assert!(!local_snaps(&store, file.id)[0].protected);
     base.snap_remove("golden").unwrap();
     assert!(local_snaps(&store, file.id).is_empty());
     base.close().unwrap();

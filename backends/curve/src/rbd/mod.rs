@@ -400,6 +400,7 @@ impl Backend for CurveBackend {
                 seq: s.id,
                 name: s.name.clone(),
                 length: s.size,
+                protected: s.protected,
                 clones: s.children as u64,
             })
             .collect();
