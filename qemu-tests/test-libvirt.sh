@@ -21,32 +21,14 @@ SHIM=$WORK/lib
 uenv=(env HOME="$home" XDG_RUNTIME_DIR="$home/run" XDG_CONFIG_HOME="$home/config" XDG_CACHE_HOME="$home/cache"
   RBDSHIM_BACKEND="$RBDSHIM_BACKEND" CEPH_CONF="$CEPH_CONF")
 chmod 644 "$CEPH_CONF"
-mkpool_user() {
-  as_user "${uenv[@]}" LD_LIBRARY_PATH="$SHIM" python3 - "$1" <<'PY'
-import ctypes, sys
-lib = ctypes.CDLL("librados.so.2")
-c = ctypes.c_void_p()
-assert lib.rados_create(ctypes.byref(c), None) == 0 and lib.rados_connect(c) == 0
-assert lib.rados_pool_create(c, sys.argv[1].encode()) in (0, -17)
-PY
+# Runs one of lib.sh's helpers (mkpool, mkuser) as the store's owner.
+as_owner() {
+  as_user "${uenv[@]}" bash -c "$(declare -f shim "$1"); MODE=$MODE SHIM=$SHIM; \"\$@\"" _ "$@"
 }
-mkpool_user rbd
+as_owner mkpool rbd
 # libvirt connects as its own user, with the key of the store's auth database.
-key=$(as_user "${uenv[@]}" LD_LIBRARY_PATH="$SHIM" python3 - <<'PY'
-import ctypes, json
-lib = ctypes.CDLL("librados.so.2")
-c = ctypes.c_void_p()
-assert lib.rados_create(ctypes.byref(c), None) == 0 and lib.rados_connect(c) == 0
-cmd = json.dumps({"prefix": "auth get-or-create-key", "entity": "client.libvirt", "format": "json",
-                  "caps": ["mon", "profile rbd", "osd", "profile rbd pool=rbd"]}).encode()
-cmds = (ctypes.c_char_p * 1)(cmd)
-out, outlen = ctypes.POINTER(ctypes.c_char)(), ctypes.c_size_t()
-st, stlen = ctypes.POINTER(ctypes.c_char)(), ctypes.c_size_t()
-assert lib.rados_mon_command(c, cmds, 1, b"", 0, ctypes.byref(out), ctypes.byref(outlen),
-                             ctypes.byref(st), ctypes.byref(stlen)) == 0
-print(json.loads(ctypes.string_at(out, outlen.value))["key"])
-PY
-)
+as_owner mkuser client.libvirt "$home/libvirt.keyring" mon "profile rbd" osd "profile rbd pool=rbd"
+key=$(sed -n 's/^[[:space:]]*key = //p' "$home/libvirt.keyring")
 # libvirt loads the rbd backend into libvirtd: our libraries go in front of Ceph's there.
 as_user "${uenv[@]}" bash -c "$(declare -f shim); MODE=$MODE SHIM=$SHIM; shim libvirtd --timeout 600" >"$WORK/libvirtd.out" 2>&1 &
 daemon=$!
