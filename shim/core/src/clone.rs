@@ -58,7 +58,8 @@ pub fn clone(
     // the child's pool.
     child_ioctx.require(Rights::IMAGE_WRITE)?;
     let pimg = Image::open(parent_ioctx, parent, None, true)?;
-    let parent_rights = parent_ioctx.cluster().osd_rights(parent_ioctx.pool_name(), &parent_ioctx.namespace());
+    let parent_rights =
+        parent_ioctx.cluster().osd_rights(parent_ioctx.pool_name(), Some(&parent_ioctx.namespace()), None);
     if !parent_rights.may_attach_child() {
         return Err(Error::PermissionDenied);
     }

@@ -132,16 +132,18 @@ impl Cluster {
     /// Fails -EPERM unless the client's osd caps give `need` in `pool`/`ns` (None: every
     /// namespace), on object `oid` or (None) on images.
     pub fn require_osd(&self, pool: &str, ns: Option<&str>, oid: Option<&str>, need: Rights) -> Result<()> {
-        match &*self.grants.read() {
-            Some(g) if !g.osd.rights(pool, ns, oid).contains(need) => Err(Error::PermissionDenied),
-            _ => Ok(()),
+        if self.osd_rights(pool, ns, oid).contains(need) {
+            Ok(())
+        } else {
+            Err(Error::PermissionDenied)
         }
     }
 
-    /// The client's osd rights on images of `pool`/`ns` (everything when unrestricted).
-    pub fn osd_rights(&self, pool: &str, ns: &str) -> Rights {
+    /// The client's osd rights in `pool`/`ns` (None: every namespace), on object `oid` or
+    /// (None) on images; everything when unrestricted.
+    pub fn osd_rights(&self, pool: &str, ns: Option<&str>, oid: Option<&str>) -> Rights {
         match &*self.grants.read() {
-            Some(g) => g.osd.rights(pool, Some(ns), None),
+            Some(g) => g.osd.rights(pool, ns, oid),
             None => Rights::ALL,
         }
     }

@@ -5,9 +5,10 @@
 //! the volumes it creates; directories belong to the store's `owner`. The RBD layer itself acts
 //! as the root owner: OpenStack's services share pools, which CurveBS's per-path owner check
 //! would refuse (every component must belong to the caller), so who may do what is decided by
-//! the users' caps in the core, and owners record who created what. Everything RBD keeps beside the data (headers, ids, snapshot names, metadata, parent
-//! links: the core's records) is an overlay in the store's metadata store, so it is shared by
-//! every host that shares the metadata.
+//! the users' caps in the core, and owners record who created what. Everything RBD keeps
+//! beside the data (headers, ids, snapshot names, metadata, parent links: the core's records)
+//! is an overlay in the store's metadata store, so it is shared by every host that shares the
+//! metadata.
 
 mod coord;
 mod records;
