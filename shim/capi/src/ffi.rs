@@ -238,6 +238,72 @@ pub unsafe fn buf<'a>(p: *const c_char, len: usize) -> Result<&'a [u8], Error> {
     Ok(unsafe { std::slice::from_raw_parts(p as *const u8, len) })
 }
 
+/// Caller memory an asynchronous write reads from after the call returned. librbd's callers
+/// (QEMU, fio, SPDK, tcmu-runner, Ceph's Python binding) keep it until the completion fires,
+/// so no bounce copy is made. Ceph copies by default (`rbd_disable_zero_copy_writes`) only to
+/// keep the messenger's CRC stable while a guest changes the buffer; a local `pwrite` has no
+/// CRC, and a buffer changed in flight writes what a disk would: either version of each byte.
+pub struct CallerBytes {
+    ptr: *const u8,
+    len: usize,
+}
+
+// SAFETY: the memory is only read, by one request, while the caller keeps it (see `new`).
+unsafe impl Send for CallerBytes {}
+
+impl CallerBytes {
+    /// # Safety
+    /// `p` is valid for `len` bytes of reads until the request's completion fires.
+    pub unsafe fn new(p: *const c_char, len: usize) -> Result<CallerBytes, Error> {
+        if len > 0 && p.is_null() {
+            return Err(Error::InvalidArgument("NULL buffer"));
+        }
+        Ok(CallerBytes { ptr: p as *const u8, len })
+    }
+}
+
+impl AsRef<[u8]> for CallerBytes {
+    fn as_ref(&self) -> &[u8] {
+        if self.len == 0 {
+            return &[];
+        }
+        // SAFETY: valid for len bytes until completion (the contract of `new`).
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+}
+
+/// Caller memory an asynchronous read fills after the call returned (librbd's contract: valid
+/// until the completion fires); the data goes straight into it.
+pub struct CallerBytesMut {
+    ptr: *mut u8,
+    len: usize,
+}
+
+// SAFETY: the memory is written by exactly one request while the caller keeps it (see `new`).
+unsafe impl Send for CallerBytesMut {}
+
+impl CallerBytesMut {
+    /// # Safety
+    /// `p` is valid for `len` bytes of writes until the request's completion fires, and nothing
+    /// else writes it meanwhile.
+    pub unsafe fn new(p: *mut c_char, len: usize) -> Result<CallerBytesMut, Error> {
+        if len > 0 && p.is_null() {
+            return Err(Error::InvalidArgument("NULL buffer"));
+        }
+        Ok(CallerBytesMut { ptr: p as *mut u8, len })
+    }
+}
+
+impl AsMut<[u8]> for CallerBytesMut {
+    fn as_mut(&mut self) -> &mut [u8] {
+        if self.len == 0 {
+            return &mut [];
+        }
+        // SAFETY: valid and exclusive for len bytes until completion (the contract of `new`).
+        unsafe { std::slice::from_raw_parts_mut(self.ptr, self.len) }
+    }
+}
+
 /// Copies `s` and a NUL into `dst` of capacity `cap`; -ERANGE if it does not fit.
 ///
 /// # Safety

@@ -4,62 +4,20 @@
 //! value is set (so the callback may read it and release the completion). A flush completes
 //! only after every request submitted before it on the same image completed.
 //!
-//! The pool starts on first use and again in a forked child (threads do not survive fork()).
+//! The worker pool (`aio/pool.rs`) starts on first use and again in a forked child.
 
 use crate::image::Image;
-use crossbeam_channel::{unbounded, Sender};
-use once_cell::sync::Lazy;
 use parking_lot::{Condvar, Mutex};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 
-type Job = Box<dyn FnOnce() + Send>;
-
-struct Pool {
-    pid: u32,
-    tx: Option<Sender<Job>>,
-}
-
-static POOL: Lazy<Mutex<Pool>> = Lazy::new(|| Mutex::new(Pool { pid: 0, tx: None }));
-
-fn workers() -> usize {
-    std::env::var("RBDSHIM_AIO_THREADS").ok().and_then(|v| v.parse().ok()).filter(|n| *n > 0 && *n <= 256).unwrap_or(8)
-}
+mod pool;
+pub(crate) use pool::Lane;
 
 /// Runs `job` on the pool. Returns false only if no thread could be started.
-fn spawn(job: Job) -> bool {
-    let mut p = POOL.lock();
-    let me = std::process::id();
-    if p.pid != me || p.tx.is_none() {
-        let (tx, rx) = unbounded::<Job>();
-        let mut started = 0;
-        for i in 0..workers() {
-            let rx = rx.clone();
-            let ok = std::thread::Builder::new()
-                .name(format!("rbdshim-aio-{i}"))
-                .spawn(move || {
-                    while let Ok(job) = rx.recv() {
-                        job();
-                    }
-                })
-                .is_ok();
-            started += ok as usize;
-        }
-        if started == 0 {
-            return false;
-        }
-        p.pid = me;
-        // After fork() the old channel belongs to threads that no longer exist; dropping our
-        // end could wait on a lock one of them held, so it is leaked instead.
-        if let Some(old) = p.tx.replace(tx) {
-            std::mem::forget(old);
-        }
-    }
-    match &p.tx {
-        Some(tx) => tx.send(job).is_ok(),
-        None => false,
-    }
+fn spawn(job: pool::Job) -> bool {
+    pool::submit(job)
 }
 
 pub type Callback = Box<dyn FnOnce(i64) + Send>;
@@ -263,7 +221,8 @@ impl Image {
             _ => (Some(tracker.begin()), None),
         };
         let t2 = tracker.clone();
-        let ok = spawn(Box::new(move || {
+        let lane = (kind == AioKind::Write).then(|| self.sh.write_lane.clone());
+        let job: pool::Job = Box::new(move || {
             if let Some(b) = barrier {
                 t2.wait_before(b);
             }
@@ -278,7 +237,11 @@ impl Image {
                 t2.end(s);
             }
             comp.finish(ret);
-        }));
+        });
+        let ok = match lane {
+            Some(lane) => lane.push(job),
+            None => spawn(job),
+        };
         if !ok {
             if let Some(s) = seq {
                 tracker.end(s);
@@ -290,8 +253,26 @@ impl Image {
         Ok(())
     }
 
-    pub fn aio_write(self: &Arc<Self>, off: u64, data: Vec<u8>, comp: Arc<Completion>) -> crate::Result<()> {
-        self.aio_submit(AioKind::Write, comp, Box::new(move |img| to_ret(img.write(off, &data).map(|_| 0))))
+    /// Writes `data`, which may be the caller's own memory (the C ABI passes it without a copy:
+    /// librbd's callers keep the buffer until the completion fires).
+    pub fn aio_write<B: AsRef<[u8]> + Send + 'static>(
+        self: &Arc<Self>,
+        off: u64,
+        data: B,
+        comp: Arc<Completion>,
+    ) -> crate::Result<()> {
+        self.aio_submit(AioKind::Write, comp, Box::new(move |img| to_ret(img.write(off, data.as_ref()).map(|_| 0))))
+    }
+
+    /// Reads into `buf` (clipped at the end of the image; bytes past it are left alone) and
+    /// completes with the count: straight into the caller's memory, without a bounce buffer.
+    pub fn aio_read_into<B: AsMut<[u8]> + Send + 'static>(
+        self: &Arc<Self>,
+        off: u64,
+        mut buf: B,
+        comp: Arc<Completion>,
+    ) -> crate::Result<()> {
+        self.aio_submit(AioKind::Read, comp, Box::new(move |img| to_ret(img.read(off, buf.as_mut()).map(|n| n as i64))))
     }
 
     /// Reads `len` bytes; `deliver` gets the data (clipped) before the completion fires.

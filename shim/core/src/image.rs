@@ -15,7 +15,7 @@ use crate::{Error, Result};
 use once_cell::sync::Lazy;
 use parking_lot::{Mutex, RwLock};
 use rbdshim_backend::{Backend, Coordinator, Loc, PoolId, PutMode, SnapId, View, Volume, WatchGuard, WatcherInfo};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 
@@ -38,6 +38,11 @@ pub struct ImageShared {
     /// Serialises copy-up of the same object by two threads.
     pub(crate) copyup: Vec<Mutex<()>>,
     pub(crate) parent: Mutex<Option<(String, Arc<ImageShared>)>>,
+    /// Objects known to be absent from snapshot views, valid for one header generation (see
+    /// `ImageShared::exists_in`).
+    pub(crate) absent: RwLock<(u64, HashSet<(SnapId, u64)>)>,
+    /// Asynchronous writes, run one at a time in order (see `aio::Lane`).
+    pub(crate) write_lane: Arc<crate::aio::Lane>,
     pub(crate) open_writers: AtomicUsize,
     /// Set by rbd_lock_acquire: the lock is kept even when others ask for it.
     pub(crate) lock_pinned: AtomicBool,
@@ -68,6 +73,8 @@ impl ImageShared {
             gate: RwLock::new(()),
             copyup: (0..COPYUP_STRIPES).map(|_| Mutex::new(())).collect(),
             parent: Mutex::new(None),
+            absent: RwLock::new((gen, HashSet::new())),
+            write_lane: Arc::default(),
             open_writers: AtomicUsize::new(0),
             lock_pinned: AtomicBool::new(false),
             owner_client: AtomicU64::new(0),

@@ -41,7 +41,39 @@ pub(crate) fn pieces(order: u8, off: u64, len: u64) -> impl Iterator<Item = (u64
     })
 }
 
+/// Entries kept in an image's absent-object cache before it starts over.
+const ABSENT_CACHE_MAX: usize = 1 << 20;
+
 impl ImageShared {
+    /// Whether object `objno` exists in `view`. A clone's parent is read through a snapshot
+    /// view, and a snapshot's absent object stays absent: snapshots are immutable, and the two
+    /// things that fill or drop one (deep flatten, snapshot removal) rewrite the header, which
+    /// moves the generation the cache is tagged with. (A flatten fills a snapshot with the very
+    /// bytes its parent link supplies, so a reader racing it reads the same data either way.)
+    /// So every level of a clone chain asks the store once per object, not once per read.
+    pub(crate) fn exists_in(&self, view: View, objno: u64) -> Result<bool> {
+        let View::Snap(snap) = view else {
+            return Ok(self.volume.object_exists(view, objno)?);
+        };
+        let gen = self.coord.generation();
+        {
+            let c = self.absent.read();
+            if c.0 == gen && c.1.contains(&(snap, objno)) {
+                return Ok(false);
+            }
+        }
+        let exists = self.volume.object_exists(view, objno)?;
+        if !exists {
+            let mut c = self.absent.write();
+            if c.0 != gen || c.1.len() >= ABSENT_CACHE_MAX {
+                c.0 = gen;
+                c.1.clear();
+            }
+            c.1.insert((snap, objno));
+        }
+        Ok(exists)
+    }
+
     /// Reads what the image holds at `snap` (None: head), following the parent chain.
     pub(crate) fn read_at(&self, h: &Header, snap: Option<SnapId>, off: u64, buf: &mut [u8]) -> Result<()> {
         let view = ImageShared::view(snap);
@@ -52,7 +84,7 @@ impl ImageShared {
         let ph = parent.header()?;
         for (objno, in_obj, n, at) in pieces(h.order, off, buf.len() as u64) {
             let out = &mut buf[at..at + n as usize];
-            if self.volume.object_exists(view, objno)? {
+            if self.exists_in(view, objno)? {
                 self.volume.read(view, (objno << h.order) + in_obj, out)?;
                 continue;
             }

@@ -98,9 +98,6 @@ pub unsafe extern "C" fn rbd_invalidate_cache(image: rbd_image_t) -> c_int {
     })
 }
 
-/// Caller memory that stays valid until the completion fires (librbd's contract).
-struct Raw(usize);
-
 /// The image and completion of an AIO call, with the completion hooked to the event queue.
 unsafe fn prepare(
     image_p: rbd_image_t,
@@ -123,8 +120,8 @@ pub unsafe extern "C" fn rbd_aio_write(
     guard("rbd_aio_write", || {
         // SAFETY: handles and buffer from the caller.
         let (i, comp) = unsafe { prepare(image, c)? };
-        // SAFETY: as above.
-        let data = unsafe { self::buf(buf, len)? }.to_vec();
+        // SAFETY: the caller keeps buf valid for len bytes until completion.
+        let data = unsafe { CallerBytes::new(buf, len)? };
         i.aio_write(off, data, comp)?;
         Ok(0)
     })
@@ -157,6 +154,12 @@ pub unsafe extern "C" fn rbd_aio_writev(
         }
         // SAFETY: handles from the caller.
         let (i, comp) = unsafe { prepare(image, c)? };
+        if iovcnt == 1 {
+            // SAFETY: one iovec, valid for iov_len bytes until completion (QEMU's usual case).
+            let data = unsafe { CallerBytes::new((*iov).iov_base as *const c_char, (*iov).iov_len)? };
+            i.aio_write(off, data, comp)?;
+            return Ok(0);
+        }
         let mut data = Vec::new();
         for k in 0..iovcnt as usize {
             // SAFETY: iov has iovcnt entries, each valid for iov_len bytes.
@@ -182,17 +185,9 @@ pub unsafe extern "C" fn rbd_aio_read(
         }
         // SAFETY: handles from the caller.
         let (i, comp) = unsafe { prepare(image, c)? };
-        let dst = Raw(buf as usize);
-        i.aio_read(
-            off,
-            len,
-            comp,
-            Box::new(move |data: &[u8]| {
-                let d = dst;
-                // SAFETY: the caller keeps buf valid for len >= data.len() bytes until completion.
-                unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), d.0 as *mut u8, data.len()) };
-            }),
-        )?;
+        // SAFETY: the caller keeps buf valid for len bytes until completion.
+        let dst = unsafe { CallerBytesMut::new(buf, len)? };
+        i.aio_read_into(off, dst, comp)?;
         Ok(0)
     })
 }
@@ -235,6 +230,12 @@ pub unsafe extern "C" fn rbd_aio_readv(
         }
         // SAFETY: handles from the caller.
         let (i, comp) = unsafe { prepare(image, c)? };
+        if let [(base, len)] = parts[..] {
+            // SAFETY: one iovec, valid for len bytes until completion (QEMU's usual case).
+            let dst = unsafe { CallerBytesMut::new(base as *mut c_char, len)? };
+            i.aio_read_into(off, dst, comp)?;
+            return Ok(0);
+        }
         i.aio_read(
             off,
             total,
