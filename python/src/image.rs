@@ -10,6 +10,27 @@ use rbdshim_core::lock::LockMode;
 use rbdshim_core::Image;
 use std::sync::Arc;
 
+/// A new `bytes` of `n` bytes, written by `fill` without the GIL. Unlike `PyBytes::new_with`
+/// it is not zeroed first (for 8 MiB reads that costs as much as the read): `fill` writes every
+/// byte or fails, and on failure the object is dropped before anyone sees it.
+fn bytes_filled<'p>(py: Python<'p>, n: usize, fill: impl FnOnce(&mut [u8]) -> R<()> + Send) -> R<Bound<'p, PyBytes>> {
+    let len = pyo3::ffi::Py_ssize_t::try_from(n)
+        .map_err(|_| pyo3::exceptions::PyOverflowError::new_err("read length too large"))?;
+    // SAFETY: with a NULL source, PyBytes_FromStringAndSize returns a new bytes object of `len`
+    // uninitialised bytes, or NULL with the error set (turned into Err here).
+    let obj = unsafe { Bound::from_owned_ptr_or_err(py, pyo3::ffi::PyBytes_FromStringAndSize(std::ptr::null(), len))? };
+    let bytes = obj.downcast_into::<PyBytes>()?;
+    // SAFETY: a bytes object's buffer holds `len` bytes and stays put while the object lives.
+    let ptr = unsafe { pyo3::ffi::PyBytes_AsString(bytes.as_ptr()) } as usize;
+    py.allow_threads(|| {
+        // SAFETY: the object was created above and no other code holds it yet, so this is the
+        // only access to its buffer; `bytes` outlives the call.
+        let buf = unsafe { std::slice::from_raw_parts_mut(ptr as *mut u8, n) };
+        fill(buf)
+    })?;
+    Ok(bytes)
+}
+
 #[pyclass(module = "rbdshim._native")]
 pub(crate) struct NativeImage {
     pub(crate) img: Arc<Image>,
@@ -47,9 +68,15 @@ impl NativeImage {
             let d = py.allow_threads(|| ok(self.img.read_vec(offset, length)))?;
             return Ok(PyBytes::new(py, &d));
         }
-        // Straight into the bytes object (zero-filled, not yet shared), without the GIL: no
-        // second buffer and copy for Glance's 8 MiB reads.
-        PyBytes::new_with(py, n, |buf| py.allow_threads(|| ok(self.img.read(offset, buf)).map(|_| ())))
+        // Straight into the bytes object, without the GIL: no second buffer and copy for
+        // Glance's 8 MiB reads.
+        bytes_filled(py, n, |buf| {
+            let got = ok(self.img.read(offset, buf))?;
+            // Shorter only if the image shrank meanwhile; the rest must not show old memory.
+            let len = buf.len();
+            buf[got.min(len)..].fill(0);
+            Ok(())
+        })
     }
     fn write(&self, py: Python<'_>, data: &[u8], offset: u64) -> R<usize> {
         py.allow_threads(|| ok(self.img.write(offset, data)))
