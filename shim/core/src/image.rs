@@ -37,7 +37,8 @@ pub struct ImageShared {
     pub(crate) gate: RwLock<()>,
     /// Serialises copy-up of the same object by two threads.
     pub(crate) copyup: Vec<Mutex<()>>,
-    pub(crate) parent: Mutex<Option<(String, Arc<ImageShared>)>>,
+    /// The parent last used for reads through a clone link (the image it is for is itself).
+    pub(crate) parent: Mutex<Option<Arc<ImageShared>>>,
     /// Objects known to be absent from snapshot views, valid for one header generation (see
     /// `ImageShared::exists_in`).
     pub(crate) absent: RwLock<(u64, HashSet<(SnapId, u64)>)>,
@@ -109,15 +110,15 @@ impl ImageShared {
 
     /// The parent image's shared state for a clone link.
     pub(crate) fn parent_image(&self, link: &crate::header::ParentLink) -> Result<Arc<ImageShared>> {
-        let key = format!("{}/{}/{}", link.pool, link.ns, link.image_id);
         let mut p = self.parent.lock();
-        if let Some((k, img)) = p.as_ref() {
-            if *k == key {
+        if let Some(img) = p.as_ref() {
+            // Compared field by field: this runs on every read through a clone.
+            if img.loc.pool == link.pool && img.loc.ns == link.ns && img.id == link.image_id {
                 return Ok(img.clone());
             }
         }
         let img = ImageShared::get(&self.backend, &Loc::new(link.pool, &link.ns), &link.image_id)?;
-        *p = Some((key, img.clone()));
+        *p = Some(img.clone());
         Ok(img)
     }
 

@@ -99,3 +99,40 @@ fn snapshot_while_another_process_writes_is_point_in_time() {
     }
     p.kill9();
 }
+
+/// Reads of a snapshot from a process without the exclusive lock race the owner's first writes
+/// after the snapshot (each of which preserves the old version before changing the head): they
+/// must always see the snapshot's bytes, never the new ones.
+#[test]
+fn snapshot_reads_race_the_copy_on_write_of_another_process() {
+    let e = env();
+    e.create_order("img", 256 << 10, 12).close().unwrap();
+    let mut p = Proc::spawn("overwrite-all", &spec(e.dir.path()));
+    p.expect("ready");
+    for k in 0..4 {
+        let name = format!("s{k}");
+        let want = {
+            let img = Image::open(&e.io, "img", None, false).unwrap();
+            img.snap_create(&name).unwrap();
+            let at = Image::open(&e.io, "img", Some(&name), true).unwrap();
+            let want = at.read_vec(0, 256 << 10).unwrap();
+            img.close().unwrap();
+            want
+        };
+        // The writer takes the lock back and overwrites every block, preserving each first.
+        let at = Image::open(&e.io, "img", Some(&name), true).unwrap();
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_millis(150) {
+            for blk in 0..64u64 {
+                let got = at.read_vec(blk * 4096, 4096).unwrap();
+                assert!(
+                    got == want[blk as usize * 4096..(blk as usize + 1) * 4096],
+                    "snapshot {name}, block {blk}: read {} instead of {}",
+                    got[0],
+                    want[blk as usize * 4096]
+                );
+            }
+        }
+    }
+    p.kill9();
+}

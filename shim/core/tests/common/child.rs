@@ -118,6 +118,20 @@ pub fn run_role_if_asked() {
                 say(&format!("{:?}", d));
             }
         }
+        "overwrite-all" => {
+            // Rewrites every 4 KiB block of the image's first 256 KiB with a new round number,
+            // forever: each first write after a snapshot preserves the block's old version.
+            let mut n = 1u64;
+            loop {
+                for blk in 0..64u64 {
+                    img.write(blk * 4096, &vec![(n % 251) as u8; 4096]).unwrap();
+                }
+                if n == 3 {
+                    say("ready");
+                }
+                n += 1;
+            }
+        }
         "counter" => {
             // Writes n at offset 0 and then at 1 MiB (another object), forever.
             let mut n = 1u64;
