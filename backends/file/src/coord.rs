@@ -148,7 +148,7 @@ impl Coordinator for FileCoordinator {
     }
 
     fn unlock(&self) -> Result<()> {
-        if self.owner_pid.load(Ordering::SeqCst) == std::process::id() {
+        if self.owner_pid.load(Ordering::SeqCst) == rbdshim_backend::fork::pid() {
             fsutil::posix_unlock(&self.lock_file)?;
         }
         self.owner_pid.store(0, Ordering::SeqCst);
@@ -156,7 +156,7 @@ impl Coordinator for FileCoordinator {
     }
 
     fn is_locked_here(&self) -> bool {
-        self.owner_pid.load(Ordering::SeqCst) == std::process::id()
+        self.owner_pid.load(Ordering::SeqCst) == rbdshim_backend::fork::pid()
     }
 
     fn release_requested(&self) -> bool {
