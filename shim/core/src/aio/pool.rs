@@ -18,14 +18,22 @@
 //! all taken by workers before the flush was.
 //!
 //! Threads start on first use, and again in a forked child (threads do not survive fork()).
+//! The locks here are the standard library's, whose state lives in the lock itself: parking
+//! lot's keeps waiting threads in a process-wide table, and workers parked there when a process
+//! forks would leave the child's table pointing at threads that do not exist (seen: a child
+//! spinning for ever in that table as soon as it started its own workers).
 
-use parking_lot::{Condvar, Mutex, MutexGuard};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::SeqCst};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 pub(super) type Job = Box<dyn FnOnce() + Send>;
+
+/// Locks `m`; a panic cannot happen while these locks are held, so poisoning is ignored.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// How long the running workers may go without finishing a request, while others wait, before
 /// a parked one is woken.
@@ -90,7 +98,7 @@ fn start() -> Option<Arc<Shared>> {
 /// Queues `job` for a worker. Returns false only if no thread could be started.
 pub(super) fn submit(job: Job) -> bool {
     let shared = {
-        let mut p = POOL.lock();
+        let mut p = lock(&POOL);
         let gen = rbdshim_backend::fork::generation();
         if p.gen != gen || p.shared.is_none() {
             let Some(new) = start() else { return false };
@@ -112,7 +120,7 @@ pub(super) fn submit(job: Job) -> bool {
 
 impl Shared {
     fn push(&self, job: Job) {
-        let mut q = self.queue.lock();
+        let mut q = lock(&self.queue);
         q.push_back(job);
         self.queued.store(q.len(), SeqCst);
         let wake = self.should_wake(&q);
@@ -148,7 +156,7 @@ impl Shared {
     /// The next job: taken at once, found while spinning, or after parking.
     fn next(&self) -> Job {
         let mut spun = false;
-        let mut q = self.queue.lock();
+        let mut q = lock(&self.queue);
         loop {
             if let Some(job) = q.pop_front() {
                 self.queued.store(q.len(), SeqCst);
@@ -163,7 +171,9 @@ impl Shared {
             if !spun && !self.spin.is_zero() && self.spinning.load(SeqCst) == 0 {
                 self.spinning.store(1, SeqCst);
                 spun = true;
-                MutexGuard::unlocked(&mut q, || self.spin_wait());
+                drop(q);
+                self.spin_wait();
+                q = lock(&self.queue);
                 continue;
             }
             if spun {
@@ -171,7 +181,7 @@ impl Shared {
                 spun = false;
             }
             self.parked.fetch_add(1, SeqCst);
-            self.cv.wait(&mut q);
+            q = self.cv.wait(q).unwrap_or_else(|e| e.into_inner());
             self.parked.fetch_sub(1, SeqCst);
         }
     }
@@ -218,7 +228,7 @@ impl Lane {
     /// (the job is then dropped, not run).
     pub(super) fn push(self: &Arc<Self>, job: Job) -> bool {
         let gen = rbdshim_backend::fork::generation() + 1;
-        let mut s = self.state.lock();
+        let mut s = lock(&self.state);
         if s.runner != gen {
             s.jobs.clear(); // requests of a parent process, whose runner is not in this one
         }
@@ -233,7 +243,7 @@ impl Lane {
             return true;
         }
         // Only the very first use of the pool can fail; nothing else was queued behind it.
-        let mut s = self.state.lock();
+        let mut s = lock(&self.state);
         s.runner = 0;
         s.jobs.clear();
         false
@@ -242,7 +252,7 @@ impl Lane {
     fn run(&self) {
         loop {
             let job = {
-                let mut s = self.state.lock();
+                let mut s = lock(&self.state);
                 match s.jobs.pop_front() {
                     Some(j) => j,
                     None => {
