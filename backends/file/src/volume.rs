@@ -13,8 +13,9 @@
 //!
 //! Copy-on-write happens at object granularity when a write reaches an object whose head version
 //! is older than the newest snapshot that needs it. Order of updates (crash safety): clone file,
-//! then snapset, then the record, then the data. Readers of a snapshot read the record, then the
-//! snapset, then the data, and re-check the record when they read the head.
+//! then snapset, then the record, then the data. Readers of a snapshot read the head's bytes and
+//! then the record: if the record still gives the head to their snapshot, the bytes were its;
+//! otherwise they read the clone the record now points to.
 
 use crate::fsutil::{self, data_ranges, mkdir_all, open_rw, punch_hole, read_at_zero_fill};
 use parking_lot::{Mutex, MutexGuard, RwLock};

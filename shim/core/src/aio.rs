@@ -114,10 +114,12 @@ impl Completion {
 
     /// Blocks until the request (and its callback) finished; returns its value.
     pub fn wait(&self) -> i64 {
-        let mut done = self.lock.lock();
-        while !*done {
-            self.cv.wait(&mut done);
-        }
+        pool::blocking(|| {
+            let mut done = self.lock.lock();
+            while !*done {
+                self.cv.wait(&mut done);
+            }
+        });
         self.return_value()
     }
 
@@ -172,10 +174,16 @@ impl Tracker {
 
     /// Waits until every request begun before `barrier` ended.
     fn wait_before(&self, barrier: u64) {
-        let mut s = self.state.lock();
-        while s.1.first().map(|f| *f < barrier).unwrap_or(false) {
-            self.cv.wait(&mut s);
+        let pending = |s: &(u64, BTreeSet<u64>)| s.1.first().map(|f| *f < barrier).unwrap_or(false);
+        if !pending(&self.state.lock()) {
+            return;
         }
+        pool::blocking(|| {
+            let mut s = self.state.lock();
+            while pending(&s) {
+                self.cv.wait(&mut s);
+            }
+        })
     }
 
     fn barrier(&self) -> u64 {

@@ -31,7 +31,7 @@ pub struct ImageShared {
     pub(crate) id: String,
     pub(crate) volume: Arc<dyn Volume>,
     pub(crate) coord: Arc<dyn Coordinator>,
-    cache: RwLock<(u64, Arc<Header>)>,
+    pub(crate) cache: RwLock<(u64, Arc<Header>)>,
     /// IO holds it shared; lock hand-over and snapshot creation hold it exclusively, so that no
     /// request is in flight while the exclusive lock changes hands or the snap context changes.
     pub(crate) gate: RwLock<()>,

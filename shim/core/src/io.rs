@@ -55,7 +55,9 @@ impl ImageShared {
         let View::Snap(snap) = view else {
             return Ok(self.volume.object_exists(view, objno)?);
         };
-        let gen = self.coord.generation();
+        // The generation of the header the caller just read (asking the coordinator again
+        // would be a metadata-store read per object on some backends).
+        let gen = self.cache.read().0;
         {
             let c = self.absent.read();
             if c.0 == gen && c.1.contains(&(snap, objno)) {

@@ -60,3 +60,44 @@ fn completion_can_be_waited_after_its_callback_dropped_it() {
     img.aio_flush(f.clone()).unwrap();
     assert_eq!(f.wait(), 0);
 }
+
+/// A write's callback that flushes the image (waiting for the writes queued after it) or
+/// waits for a later write's completion must not wait for itself: the image's writes run one
+/// at a time on one worker, which hands the rest over when a callback waits.
+#[test]
+fn callbacks_may_flush_and_wait_for_later_writes() {
+    let e = env();
+    let img = Arc::new(e.create_order("w", 1 << 22, 12));
+    let later: Arc<Mutex<Vec<Arc<Completion>>>> = Arc::default();
+    let flushed = Arc::new(AtomicUsize::new(0));
+    let first = {
+        let (img, later, flushed) = (img.clone(), later.clone(), flushed.clone());
+        Completion::new(Some(Box::new(move |_| {
+            img.flush().unwrap();
+            for c in later.lock().unwrap().iter() {
+                c.wait();
+            }
+            flushed.fetch_add(1, Ordering::SeqCst);
+        })))
+    };
+    // The first write queues the others behind it in the image's lane before its callback runs.
+    let gate = Arc::new(std::sync::Barrier::new(2));
+    let g2 = gate.clone();
+    let blocker = Completion::new(Some(Box::new(move |_| {
+        g2.wait();
+    })));
+    img.aio_write(0, vec![9u8; 4096], blocker.clone()).unwrap();
+    img.aio_write(4096, vec![1u8; 4096], first.clone()).unwrap();
+    for i in 2..40u64 {
+        let c = Completion::new(None);
+        later.lock().unwrap().push(c.clone());
+        img.aio_write(i * 4096, pattern(i as u8, 4096), c).unwrap();
+    }
+    gate.wait();
+    assert_eq!(first.wait(), 0);
+    assert_eq!(flushed.load(Ordering::SeqCst), 1);
+    for i in 2..40u64 {
+        assert_eq!(img.read_vec(i * 4096, 4096).unwrap(), pattern(i as u8, 4096));
+    }
+    assert_eq!(blocker.wait(), 0);
+}

@@ -14,8 +14,10 @@
 //!   woken anyway, so requests that block (reads from the disk, `fdatasync`) still run side by
 //!   side on every worker (`RBDSHIM_AIO_THREADS`, default 8).
 //!
-//! The queue is FIFO, which is what lets a flush wait for the requests before it: they were
-//! all taken by workers before the flush was.
+//! A job that waits for other jobs (a flush waiting for the writes before it, a callback that
+//! flushes or waits for a completion) does so inside [`blocking`]: its worker stops counting as
+//! running, so another is woken for what is queued, and a lane it runs goes on on another
+//! worker. That is what keeps a waiting job from waiting for itself.
 //!
 //! Threads start on first use, and again in a forked child (threads do not survive fork()).
 //! The locks here are the standard library's, whose state lives in the lock itself: parking
@@ -23,6 +25,7 @@
 //! forks would leave the child's table pointing at threads that do not exist (seen: a child
 //! spinning for ever in that table as soon as it started its own workers).
 
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -48,6 +51,8 @@ struct Shared {
     spinning: AtomicUsize,
     /// Workers waiting on `cv`; changed only with `queue` locked.
     parked: AtomicUsize,
+    /// Workers inside [`blocking`]: waiting for other jobs, not running.
+    blocked: AtomicUsize,
     spin: Duration,
     /// Threads running `work` (parked or not).
     workers: AtomicUsize,
@@ -80,6 +85,7 @@ fn start() -> Option<Arc<Shared>> {
         queued: AtomicUsize::new(0),
         spinning: AtomicUsize::new(0),
         parked: AtomicUsize::new(0),
+        blocked: AtomicUsize::new(0),
         spin: Duration::from_micros(env_num("RBDSHIM_AIO_SPIN_US", 10_000).unwrap_or(50)),
         workers: AtomicUsize::new(0),
         active: active.min(workers),
@@ -93,6 +99,41 @@ fn start() -> Option<Arc<Shared>> {
         started += ok as usize;
     }
     (started > 0).then_some(shared)
+}
+
+thread_local! {
+    /// The pool a worker thread belongs to.
+    static WORKER: RefCell<Option<Arc<Shared>>> = const { RefCell::new(None) };
+    /// The lane this thread is running, if any.
+    static LANE: RefCell<Option<Arc<Lane>>> = const { RefCell::new(None) };
+}
+
+/// Runs a job; a panic that escaped the job's own handling must not kill the worker (and
+/// with it a lane's runner).
+fn run_contained(job: Job) {
+    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)).is_err() {
+        tracing::error!("AIO job panicked");
+    }
+}
+
+/// Runs `f`, which waits for other asynchronous requests (or for a caller's callback that
+/// may), on a pool worker or anywhere else. On a worker: the lane it runs continues on another
+/// worker, and it stops counting as running, so queued requests get a worker.
+pub(crate) fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    if let Some(lane) = LANE.with(|l| l.borrow_mut().take()) {
+        lane.hand_off();
+    }
+    let Some(sh) = WORKER.with(|w| w.borrow().clone()) else { return f() };
+    {
+        let q = lock(&sh.queue);
+        sh.blocked.fetch_add(1, SeqCst);
+        if sh.should_wake(&q) {
+            sh.cv.notify_one();
+        }
+    }
+    let out = f();
+    sh.blocked.fetch_sub(1, SeqCst);
+    out
 }
 
 /// Queues `job` for a worker. Returns false only if no thread could be started.
@@ -136,7 +177,7 @@ impl Shared {
         if q.is_empty() || parked == 0 || self.spinning.load(SeqCst) > 0 {
             return false;
         }
-        let running = self.workers.load(SeqCst).saturating_sub(parked);
+        let running = self.workers.load(SeqCst).saturating_sub(parked + self.blocked.load(SeqCst));
         running < self.active || self.now_us().saturating_sub(self.progress.load(SeqCst)) >= STALLED.as_micros() as u64
     }
 
@@ -144,11 +185,12 @@ impl Shared {
         self.epoch.elapsed().as_micros() as u64
     }
 
-    fn work(&self) {
+    fn work(self: Arc<Self>) {
         self.workers.fetch_add(1, SeqCst);
+        WORKER.with(|w| *w.borrow_mut() = Some(self.clone()));
         loop {
             let job = self.next();
-            job();
+            run_contained(job);
             self.progress.store(self.now_us(), SeqCst);
         }
     }
@@ -220,7 +262,9 @@ struct LaneState {
     /// Fork generation + 1 of the process whose runner is at work; 0: none. A forked child
     /// has no runner whatever its parent had.
     runner: u64,
-    jobs: VecDeque<Job>,
+    /// Jobs with the number `push` gave them.
+    jobs: VecDeque<(u64, Job)>,
+    next_id: u64,
 }
 
 impl Lane {
@@ -229,39 +273,65 @@ impl Lane {
     pub(super) fn push(self: &Arc<Self>, job: Job) -> bool {
         let gen = rbdshim_backend::fork::generation() + 1;
         let mut s = lock(&self.state);
-        if s.runner != gen {
+        if s.runner != gen && s.runner != 0 {
             s.jobs.clear(); // requests of a parent process, whose runner is not in this one
+            s.runner = 0;
         }
-        s.jobs.push_back(job);
+        let id = s.next_id;
+        s.next_id += 1;
+        s.jobs.push_back((id, job));
         if s.runner == gen {
             return true;
         }
         s.runner = gen;
         drop(s);
-        let me = self.clone();
-        if submit(Box::new(move || me.run())) {
+        if self.start_runner() {
             return true;
         }
-        // Only the very first use of the pool can fail; nothing else was queued behind it.
+        // No thread could be started (the pool's first start failed): take this job back.
+        // Jobs others queued meanwhile stay and start with the next push.
         let mut s = lock(&self.state);
         s.runner = 0;
-        s.jobs.clear();
+        s.jobs.retain(|(j, _)| *j != id);
         false
     }
 
-    fn run(&self) {
+    fn start_runner(self: &Arc<Self>) -> bool {
+        let me = self.clone();
+        submit(Box::new(move || me.run()))
+    }
+
+    /// Called by a runner about to wait: the lane's next jobs go on on another worker.
+    fn hand_off(self: &Arc<Self>) {
+        let mut s = lock(&self.state);
+        if s.jobs.is_empty() {
+            s.runner = 0;
+            return;
+        }
+        drop(s);
+        if !self.start_runner() {
+            lock(&self.state).runner = 0;
+        }
+    }
+
+    fn run(self: Arc<Self>) {
+        LANE.with(|l| *l.borrow_mut() = Some(self.clone()));
         loop {
             let job = {
                 let mut s = lock(&self.state);
                 match s.jobs.pop_front() {
-                    Some(j) => j,
+                    Some((_, j)) => j,
                     None => {
                         s.runner = 0;
+                        LANE.with(|l| l.borrow_mut().take());
                         return;
                     }
                 }
             };
-            job();
+            run_contained(job);
+            if LANE.with(|l| l.borrow().is_none()) {
+                return; // handed off while it waited: another worker runs the lane now
+            }
         }
     }
 }
