@@ -338,6 +338,23 @@ impl FileVolume {
         }
     }
 
+    /// Fills `out` with what `version` of object `objno` holds from `in_obj`; for the head,
+    /// `have_head` says `out` already holds its bytes.
+    fn read_version(&self, objno: u64, in_obj: u64, out: &mut [u8], version: Version, have_head: bool) -> Result<()> {
+        match version {
+            Version::Absent => {
+                out.fill(0);
+                Ok(())
+            }
+            Version::Clone(h, k) => {
+                let f = File::open(self.clone_path(objno, h, k))?;
+                read_at_zero_fill(&f, out, in_obj)
+            }
+            Version::Head(_) if have_head => Ok(()),
+            Version::Head(_) => self.read_head(objno, in_obj, out),
+        }
+    }
+
     fn discard_piece(&self, snapc: &SnapContext, objno: u64, in_obj: u64, n: u64, keep: bool) -> Result<()> {
         let mut cache = self.stripe(objno);
         let rec = self.get_rec(&mut cache, objno)?;
@@ -391,33 +408,13 @@ impl Volume for FileVolume {
                     // read per IO instead of one before and one after.
                     self.read_head(objno, in_obj, out)?;
                     let rec = self.read_rec(objno)?;
-                    match self.version_at(objno, rec, view)? {
-                        Version::Head(_) => Ok(()),
-                        Version::Absent => {
-                            out.fill(0);
-                            Ok(())
-                        }
-                        Version::Clone(h, k) => {
-                            let f = File::open(self.clone_path(objno, h, k))?;
-                            read_at_zero_fill(&f, out, in_obj)
-                        }
-                    }
+                    self.read_version(objno, in_obj, out, self.version_at(objno, rec, view)?, true)
                 }
                 View::Snap(_) => {
                     // Records cached: this process holds the exclusive lock, no other writes.
                     let mut cache = self.stripe(objno);
                     let rec = self.get_rec(&mut cache, objno)?;
-                    match self.version_at(objno, rec, view)? {
-                        Version::Absent => {
-                            out.fill(0);
-                            Ok(())
-                        }
-                        Version::Clone(h, k) => {
-                            let f = File::open(self.clone_path(objno, h, k))?;
-                            read_at_zero_fill(&f, out, in_obj)
-                        }
-                        Version::Head(_) => self.read_head(objno, in_obj, out),
-                    }
+                    self.read_version(objno, in_obj, out, self.version_at(objno, rec, view)?, false)
                 }
             }
         })
