@@ -67,6 +67,19 @@ fn two_clients_share_the_namespace() {
 }
 
 /// Waits until `f` holds or `limit` passes.
+/// `f`'s answer, retried while it times out (for at most 30 s).
+fn settled<T>(mut f: impl FnMut() -> rbdshim_backend::Result<T>) -> T {
+    let start = Instant::now();
+    loop {
+        match f() {
+            Err(e) if e.errno() == libc::ETIMEDOUT && start.elapsed() < Duration::from_secs(30) => {
+                std::thread::sleep(Duration::from_millis(200))
+            }
+            r => return r.unwrap(),
+        }
+    }
+}
+
 fn eventually(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
     while start.elapsed() < limit {
@@ -121,13 +134,19 @@ fn faults_one_member_down_then_quorum_lost_then_back() {
     // Until a leader is elected again requests may still time out.
     let back = eventually(Duration::from_secs(30), || b.record_put(&loc, "probe", b"p", PutMode::Upsert).is_ok());
     assert!(back, "metadata came back");
-    assert_eq!(b.record_get(&loc, "lost").unwrap(), None);
-    assert!(b.volume_open(&loc, "x").is_err());
-    b.record_put(&loc, "after", b"y", PutMode::Create).unwrap();
+    // A re-elected cluster may still drop a request or two on a loaded machine: such a request
+    // times out (and is retried here); anything else is an answer to check.
+    assert_eq!(settled(|| b.record_get(&loc, "lost")), None);
+    let opened = settled(|| match b.volume_open(&loc, "x") {
+        Err(e) if e.errno() == libc::ETIMEDOUT => Err(e),
+        r => Ok(r.is_ok()),
+    });
+    assert!(!opened, "the volume whose creation timed out does not exist");
+    settled(|| b.record_put(&loc, "after", b"y", PutMode::Create));
     for i in 0..64u64 {
         v.read(View::Head, i * (4 << 20), &mut buf).unwrap();
         assert_eq!(buf, block(i), "block {i}");
-        assert_eq!(b.record_get(&loc, &format!("k{i}")).unwrap().unwrap(), block(i)[..8]);
+        assert_eq!(settled(|| b.record_get(&loc, &format!("k{i}"))).unwrap(), block(i)[..8]);
     }
     assert!(b.fsck(false).unwrap().is_clean());
 }
