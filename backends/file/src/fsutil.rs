@@ -156,6 +156,19 @@ fn lock_struct(kind: i32) -> libc::flock {
     fl
 }
 
+/// Allocates `[off, off + len)` of a file, growing it to `off + len` if it is shorter. Unlike
+/// `set_len` this never shrinks the file and never changes a byte, so it is safe while other
+/// processes write the file.
+pub fn allocate(file: &File, off: u64, len: u64) -> Result<()> {
+    // SAFETY: fallocate on a valid fd with in-range arguments.
+    let rc = unsafe { libc::fallocate(file.as_raw_fd(), 0, off as libc::off_t, len as libc::off_t) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error().into())
+    }
+}
+
 /// Deallocates a byte range of a file; falls back to writing zeros where holes are unsupported.
 pub fn punch_hole(file: &File, off: u64, len: u64) -> Result<()> {
     if len == 0 {

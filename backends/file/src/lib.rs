@@ -11,6 +11,7 @@
 mod coord;
 pub mod fsutil;
 mod objects;
+mod objmap;
 mod volume;
 
 use fsutil::{decode, encode, mkdir_all, open_rw};

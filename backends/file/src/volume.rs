@@ -5,7 +5,8 @@
 //! - `volume`: JSON `{"format":1,"order":N}`.
 //! - `objmap`: 8 bytes (little-endian) per object: bit 63 = object exists in the head, bit 62 =
 //!   the object has clones (a `snaps/` file), bits 0..56 = `hseq`, the snapshot sequence at which
-//!   the head version was born. An all-zero record is an object that never existed.
+//!   the head version was born. An all-zero record is an object that never existed. Read
+//!   through a shared mapping (`objmap.rs`), so the file never shrinks.
 //! - `data/<segment hex>`: head data, 4 GiB per segment file, sparse.
 //! - `snaps/<objno hex>`: the object's clones, pairs of little-endian u64 `(h, k)`: a clone holds
 //!   the version born at `h` and preserved at `k`, and serves snapshots `s` with `h < s <= k`.
@@ -18,6 +19,7 @@
 //! otherwise they read the clone the record now points to.
 
 use crate::fsutil::{self, data_ranges, mkdir_all, open_rw, punch_hole, read_at_zero_fill};
+use crate::objmap::ObjectMap;
 use parking_lot::{Mutex, MutexGuard, RwLock};
 use rbdshim_backend::{Error, ObjectChange, Result, SnapContext, SnapId, View, Volume};
 use std::collections::HashMap;
@@ -61,7 +63,7 @@ impl Version {
 pub struct FileVolume {
     dir: PathBuf,
     order: u8,
-    objmap: File,
+    objmap: ObjectMap,
     segments: RwLock<HashMap<u64, Arc<File>>>,
     stripes: Vec<Mutex<HashMap<u64, u64>>>,
     /// Fork generation + 1 while this process may cache records (0: never). A forked child
@@ -89,7 +91,7 @@ impl FileVolume {
             .and_then(|o| o.as_u64())
             .filter(|o| (9..=SEG_SHIFT as u64).contains(o))
             .ok_or_else(|| Error::Corrupt(format!("{}: bad order", dir.display())))? as u8;
-        let objmap = open_rw(&dir.join("objmap"), true)?;
+        let objmap = ObjectMap::new(open_rw(&dir.join("objmap"), true)?);
         Ok(FileVolume {
             dir: dir.to_path_buf(),
             order,
@@ -163,13 +165,11 @@ impl FileVolume {
     }
 
     fn read_rec(&self, objno: u64) -> Result<u64> {
-        let mut b = [0u8; 8];
-        read_at_zero_fill(&self.objmap, &mut b, objno * 8)?;
-        Ok(u64::from_le_bytes(b))
+        self.objmap.get(objno)
     }
 
     fn put_rec(&self, cache: &mut HashMap<u64, u64>, objno: u64, rec: u64) -> Result<()> {
-        self.objmap.write_all_at(&rec.to_le_bytes(), objno * 8)?;
+        self.objmap.put(objno, rec)?;
         if self.is_cached() {
             cache.insert(objno, rec);
         }
@@ -308,11 +308,11 @@ impl FileVolume {
         let mut out = Vec::new();
         let start = first.saturating_mul(8);
         let end = last.saturating_add(1).saturating_mul(8);
-        for (off, len) in data_ranges(&self.objmap, start, end - start)? {
+        for (off, len) in data_ranges(self.objmap.file(), start, end - start)? {
             let lo = off / 8 * 8;
             let hi = ((off + len).div_ceil(8) * 8).min(end);
             let mut buf = vec![0u8; (hi - lo) as usize];
-            read_at_zero_fill(&self.objmap, &mut buf, lo)?;
+            read_at_zero_fill(self.objmap.file(), &mut buf, lo)?;
             for (i, c) in buf.chunks_exact(8).enumerate() {
                 let rec = u64::from_le_bytes(c.try_into().unwrap_or_default());
                 if rec != 0 {
@@ -320,9 +320,7 @@ impl FileVolume {
                 }
             }
         }
-        if self.is_cached() {
-            // Records are written through, so the file is already current; nothing to merge.
-        }
+        // Records are written through, so the file is current even while they are cached.
         Ok(out)
     }
 
@@ -564,7 +562,7 @@ impl Volume for FileVolume {
         for s in segs {
             s.sync_data()?;
         }
-        self.objmap.sync_data()?;
+        self.objmap.file().sync_data()?;
         if self.new_segment.swap(false, Ordering::AcqRel) {
             fsutil::sync_dir(&self.dir.join("data"));
         }

@@ -25,6 +25,9 @@ static NEXT_COOKIE: AtomicU64 = AtomicU64::new(1);
 
 pub(crate) const COPYUP_STRIPES: usize = 64;
 
+/// (snapshot, object number) pairs known to be absent.
+type AbsentSet = HashSet<(SnapId, u64), foldhash::fast::RandomState>;
+
 pub struct ImageShared {
     pub(crate) backend: Arc<dyn Backend>,
     pub(crate) loc: Loc,
@@ -40,8 +43,9 @@ pub struct ImageShared {
     /// The parent last used for reads through a clone link (the image it is for is itself).
     pub(crate) parent: Mutex<Option<Arc<ImageShared>>>,
     /// Objects known to be absent from snapshot views, valid for one header generation (see
-    /// `ImageShared::exists_in`).
-    pub(crate) absent: RwLock<(u64, HashSet<(SnapId, u64)>)>,
+    /// `ImageShared::exists_in`). Looked up on every read through a clone, hence a fast
+    /// hasher (randomly seeded, as the standard one).
+    pub(crate) absent: RwLock<(u64, AbsentSet)>,
     /// Asynchronous writes, run one at a time in order (see `aio::Lane`).
     pub(crate) write_lane: Arc<crate::aio::Lane>,
     pub(crate) open_writers: AtomicUsize,
@@ -74,7 +78,7 @@ impl ImageShared {
             gate: RwLock::new(()),
             copyup: (0..COPYUP_STRIPES).map(|_| Mutex::new(())).collect(),
             parent: Mutex::new(None),
-            absent: RwLock::new((gen, HashSet::new())),
+            absent: RwLock::new((gen, HashSet::default())),
             write_lane: Arc::default(),
             open_writers: AtomicUsize::new(0),
             lock_pinned: AtomicBool::new(false),

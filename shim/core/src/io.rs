@@ -79,10 +79,10 @@ impl ImageShared {
     /// Reads what the image holds at `snap` (None: head), following the parent chain.
     pub(crate) fn read_at(&self, h: &Header, snap: Option<SnapId>, off: u64, buf: &mut [u8]) -> Result<()> {
         let view = ImageShared::view(snap);
-        let Some(link) = h.parent_at(snap)?.cloned() else {
+        let Some(link) = h.parent_at(snap)? else {
             return Ok(self.volume.read(view, off, buf)?);
         };
-        let parent = self.parent_image(&link)?;
+        let parent = self.parent_image(link)?;
         let ph = parent.header()?;
         for (objno, in_obj, n, at) in pieces(h.order, off, buf.len() as u64) {
             let out = &mut buf[at..at + n as usize];

@@ -104,6 +104,36 @@ fn snapshot_while_another_process_writes_is_point_in_time() {
 /// after the snapshot (each of which preserves the old version before changing the head): they
 /// must always see the snapshot's bytes, never the new ones.
 #[test]
+fn reads_through_a_clone_see_what_another_process_copies_up() {
+    // A reader that found an object absent from the clone (and read the parent) must see the
+    // object once another process has written it: the clone's object map is read afresh on
+    // every read, whatever this process remembers of its parents.
+    let e = env();
+    let base = e.create_order("base", 1 << 20, 16);
+    base.write(0, &[0xaa; 1 << 20]).unwrap();
+    base.snap_create("s").unwrap();
+    base.snap_protect("s").unwrap();
+    base.close().unwrap();
+    rbdshim_core::clone::clone(&e.io, "base", "s", &e.io, "img", &Default::default()).unwrap();
+    let reader = Image::open(&e.io, "img", None, true).unwrap();
+    let mut p = Proc::spawn("write-on-request", &spec(e.dir.path()));
+    p.expect("ready");
+    // What the first 16 KiB of each object should hold.
+    let mut model = std::collections::HashMap::new();
+    for (round, objno) in [3u64, 0, 15, 3].into_iter().enumerate() {
+        let off = objno << 16;
+        let want = model.entry(objno).or_insert_with(|| vec![0xaau8; 16384]);
+        assert_eq!(reader.read_vec(off, 16384).unwrap(), *want, "object {objno} before round {round}");
+        let (at, byte) = (4096 * (round % 3 + 1), round as u8 + 1);
+        p.send(&format!("{} {byte}", off + at as u64));
+        p.expect("written");
+        want[at..at + 4096].fill(byte);
+        assert_eq!(reader.read_vec(off, 16384).unwrap(), *want, "object {objno} after round {round}");
+    }
+    p.kill9();
+}
+
+#[test]
 fn snapshot_reads_race_the_copy_on_write_of_another_process() {
     let e = env();
     e.create_order("img", 256 << 10, 12).close().unwrap();

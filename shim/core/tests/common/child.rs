@@ -118,6 +118,17 @@ pub fn run_role_if_asked() {
                 say(&format!("{:?}", d));
             }
         }
+        "write-on-request" => {
+            // Each line "OFFSET BYTE" writes 4 KiB of BYTE at OFFSET (no flush: other processes
+            // see it through the page cache, as they would see it on Ceph at once).
+            say("ready");
+            loop {
+                let l = stdin_line();
+                let (off, byte) = l.split_once(' ').unwrap();
+                img.write(off.parse().unwrap(), &[byte.parse::<u8>().unwrap(); 4096]).unwrap();
+                say("written");
+            }
+        }
         "overwrite-all" => {
             // Rewrites every 4 KiB block of the image's first 256 KiB with a new round number,
             // forever: each first write after a snapshot preserves the block's old version.
