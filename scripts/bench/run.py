@@ -3,6 +3,7 @@
 
   run.py --work DIR [--json FILE] [--quick] [--only SECTIONS]
   run.py --table FILE          prints the table of an earlier --json FILE again
+  run.py --table FILE --compare [LABEL=]FILE2 ...   the same, with other runs' ratios beside it
 
 Runs every case against the shim and against its baseline on the same filesystem (the work
 directory holds both the file-backend store and the baselines' raw files), prints the machine,
@@ -96,10 +97,16 @@ def fmt_target(r):
     return "%s %g" % (r["rule"], r["target"])
 
 
-def table(rows):
+def table(rows, others=()):
+    """The Markdown table of `rows`; each (label, rows) in `others` adds the ratio that run
+    measured for the same case, to show the spread between runs."""
     head = ("case", "unit", "shim", "baseline", "ratio", "target", "met")
+    head += tuple("ratio, %s" % label for label, _ in others)
+    by_name = [{r["name"]: r for r in o} for _, o in others]
     lines = [(r["name"], r["unit"], fmt(r["shim"]), fmt(r["baseline"]), fmt_ratio(r["ratio"]),
-              fmt_target(r), "-" if r["met"] is None else ("yes" if r["met"] else "NO")) for r in rows]
+              fmt_target(r), "-" if r["met"] is None else ("yes" if r["met"] else "NO"))
+             + tuple(fmt_ratio(o[r["name"]]["ratio"]) if r["name"] in o else "-" for o in by_name)
+             for r in rows]
     out = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] * len(head)) + "|"]
     out += ["| " + " | ".join(l) + " |" for l in lines]
     return "\n".join(out)
@@ -450,6 +457,8 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--work")
     p.add_argument("--table", metavar="JSON", help="only print the table of an earlier --json file")
+    p.add_argument("--compare", metavar="JSON", nargs="+", default=[],
+                   help="with --table: add the ratios of other runs ([LABEL=]FILE, --json files) as columns")
     p.add_argument("--json")
     p.add_argument("--quick", action="store_true")
     p.add_argument("--backend", choices=("file", "curve"), default=os.environ.get("BENCH_BACKEND", "file"))
@@ -458,7 +467,13 @@ def main():
     a = p.parse_args()
     if a.table:
         with open(a.table) as f:
-            print(table(json.load(f)))
+            rows = json.load(f)
+        others = []
+        for i, arg in enumerate(a.compare):
+            label, path = arg.split("=", 1) if "=" in arg else ("run %d" % (i + 2), arg)
+            with open(path) as f:
+                others.append((label, json.load(f)))
+        print(table(rows, others))
         return 0
     if not a.work:
         p.error("--work is required")
