@@ -156,17 +156,22 @@ fn lock_struct(kind: i32) -> libc::flock {
     fl
 }
 
+/// `fallocate(2)` with `mode` on `[off, off + len)`.
+fn fallocate(file: &File, mode: i32, off: u64, len: u64) -> std::io::Result<()> {
+    // SAFETY: fallocate on a valid fd; the kernel checks the range.
+    let rc = unsafe { libc::fallocate(file.as_raw_fd(), mode, off as libc::off_t, len as libc::off_t) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
 /// Allocates `[off, off + len)` of a file, growing it to `off + len` if it is shorter. Unlike
 /// `set_len` this never shrinks the file and never changes a byte, so it is safe while other
 /// processes write the file.
 pub fn allocate(file: &File, off: u64, len: u64) -> Result<()> {
-    // SAFETY: fallocate on a valid fd with in-range arguments.
-    let rc = unsafe { libc::fallocate(file.as_raw_fd(), 0, off as libc::off_t, len as libc::off_t) };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error().into())
-    }
+    Ok(fallocate(file, 0, off, len)?)
 }
 
 /// Deallocates a byte range of a file; falls back to writing zeros where holes are unsupported.
@@ -174,19 +179,9 @@ pub fn punch_hole(file: &File, off: u64, len: u64) -> Result<()> {
     if len == 0 {
         return Ok(());
     }
-    // SAFETY: fallocate on a valid fd with in-range arguments.
-    let rc = unsafe {
-        libc::fallocate(
-            file.as_raw_fd(),
-            libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
-            off as libc::off_t,
-            len as libc::off_t,
-        )
-    };
-    if rc == 0 {
+    let Err(err) = fallocate(file, libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE, off, len) else {
         return Ok(());
-    }
-    let err = std::io::Error::last_os_error();
+    };
     if err.raw_os_error() != Some(libc::EOPNOTSUPP) {
         return Err(err.into());
     }

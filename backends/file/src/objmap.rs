@@ -89,7 +89,11 @@ impl ObjectMap {
     /// (the bytes a snapshot read takes before checking the record) stay before it.
     pub(crate) fn get(&self, objno: u64) -> Result<u64> {
         fence(Ordering::Acquire);
-        let Some(at) = objno.checked_mul(8).filter(|at| *at + 8 <= MAX_MAP) else { return self.pread(objno) };
+        if objno >= MAX_MAP / 8 {
+            return self.pread(objno);
+        }
+        // In range of the mapping, so `at + 8` cannot overflow anywhere below.
+        let at = objno * 8;
         if let Some(rec) = self.mapped(at) {
             return Ok(rec);
         }
@@ -114,7 +118,8 @@ impl ObjectMap {
 
     fn pread(&self, objno: u64) -> Result<u64> {
         let mut b = [0u8; 8];
-        let Some(at) = objno.checked_mul(8) else { return Ok(0) };
+        // A record past the largest file offset was never written.
+        let Some(at) = objno.checked_mul(8).filter(|at| *at <= i64::MAX as u64 - 8) else { return Ok(0) };
         read_at_zero_fill(&self.file, &mut b, at)?;
         Ok(u64::from_le_bytes(b))
     }
@@ -162,6 +167,8 @@ mod tests {
         let other = open(); // as another process would write it
         assert_eq!(map.get(0).unwrap(), 0);
         assert_eq!(map.get(1 << 40).unwrap(), 0, "far past the end reads as never written");
+        assert_eq!(map.get(u64::MAX / 8).unwrap(), 0, "no offset arithmetic overflows");
+        assert_eq!(map.get(u64::MAX).unwrap(), 0);
         assert!(map.valid.load(Ordering::SeqCst) >= 4096, "the first page of records is mapped");
         other.write_all_at(&7u64.to_le_bytes(), 3 * 8).unwrap();
         assert_eq!(map.get(3).unwrap(), 7);

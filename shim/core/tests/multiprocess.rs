@@ -100,9 +100,6 @@ fn snapshot_while_another_process_writes_is_point_in_time() {
     p.kill9();
 }
 
-/// Reads of a snapshot from a process without the exclusive lock race the owner's first writes
-/// after the snapshot (each of which preserves the old version before changing the head): they
-/// must always see the snapshot's bytes, never the new ones.
 #[test]
 fn reads_through_a_clone_see_what_another_process_copies_up() {
     // A reader that found an object absent from the clone (and read the parent) must see the
@@ -133,6 +130,9 @@ fn reads_through_a_clone_see_what_another_process_copies_up() {
     p.kill9();
 }
 
+/// Reads of a snapshot from a process without the exclusive lock race the owner's first writes
+/// after the snapshot (each of which preserves the old version before changing the head): they
+/// must always see the snapshot's bytes, never the new ones.
 #[test]
 fn snapshot_reads_race_the_copy_on_write_of_another_process() {
     let e = env();
