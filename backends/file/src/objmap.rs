@@ -9,8 +9,9 @@
 //!
 //! A mapping must never be touched past the end of its file (SIGBUS). The object map only ever
 //! grows: nothing in the store truncates it (docs/file-backend-format.md says so for other
-//! implementations), so a length once seen stays valid. Records past the last length seen are
-//! read after checking the length again.
+//! implementations), so a length once seen stays valid. A record past the last length seen
+//! first has its page of records allocated (which grows the file to cover it) and is then read
+//! through the mapping; records the mapping cannot hold are read with `pread`.
 
 use crate::fsutil::{self, read_at_zero_fill};
 use parking_lot::RwLock;
